@@ -1,0 +1,75 @@
+// The one table of yubin.cf parameters, for every part. Keep it sorted by
+// name (checked at compile time). Each part's parameters carry its prefix
+// (milter_, policyd_, authd_, lda_, ctl_); shared ones have none. README's
+// parameter list is checked against this table, so a new row needs a doc line
+// that an administrator can act on.
+#include <algorithm>
+#include <array>
+
+#include "core/config/config.hpp"
+
+namespace yubin::config {
+namespace {
+
+constexpr std::int64_t kMaxId = 2147483647;  // uid_t/gid_t range Postfix accepts
+
+constexpr auto kSchema = std::to_array<Param>({
+    {"default_max_message_size", Type::Size, "0", 0, kNoMax, "",
+     "Message size limit in bytes for a mailbox when neither the mailbox nor its domain sets one; "
+     "0 = no yubin limit (Postfix's message_size_limit still applies)."},
+    {"default_quota", Type::Size, "0", 0, kNoMax, "",
+     "Maildir++ quota in bytes given to new mailboxes; 0 = no quota."},
+    {"password_scheme", Type::Enum, "ARGON2ID", 0, 0, "ARGON2ID|SHA512-CRYPT|BLF-CRYPT|SSHA512",
+     "Dovecot password scheme used for new passwords and for rehashing on login."},
+    {"recipient_delimiter", Type::String, "+", 0, 0, "",
+     "Characters that separate a user name from its address extension (user+ext), as Postfix's "
+     "recipient_delimiter; empty = no extensions."},
+    {"store", Type::String, "sqlite:/var/lib/yubin/yubin.db", 0, 0, "",
+     "The user and domain store: sqlite:PATH (one file, no server)."},
+    {"store_busy_timeout", Type::Time, "5s", 0, 3600, "",
+     "How long a writer waits for a locked SQLite database before giving a temporary failure."},
+    {"syslog_facility", Type::Enum, "mail", 0, 0,
+     "mail|local0|local1|local2|local3|local4|local5|local6|local7",
+     "Syslog facility of all yubin programs."},
+    {"syslog_name", Type::String, "yubin", 0, 0, "",
+     "Prefix of program names in syslog (yubin-milter, ...), as Postfix's syslog_name."},
+    {"virtual_gid", Type::Int, "5000", 1, kMaxId, "",
+     "Group id that owns virtual mailboxes under virtual_mailbox_base."},
+    {"virtual_mailbox_base", Type::String, "/var/spool/vmail", 0, 0, "",
+     "Root directory of the virtual Maildirs (<base>/<domain>/<user>/Maildir)."},
+    {"virtual_uid", Type::Int, "5000", 1, kMaxId, "",
+     "User id that owns virtual mailboxes and that the LDA runs as for virtual delivery."},
+});
+
+constexpr bool sorted_and_unique() {
+    for (std::size_t i = 1; i < kSchema.size(); ++i)
+        if (!(kSchema[i - 1].name < kSchema[i].name)) return false;
+    return true;
+}
+static_assert(sorted_and_unique(), "kSchema must be sorted by name with unique names");
+
+}  // namespace
+
+std::span<const Param> schema() { return kSchema; }
+
+const Param* find_param(std::string_view name) {
+    auto it = std::lower_bound(kSchema.begin(), kSchema.end(), name,
+                               [](const Param& p, std::string_view n) { return p.name < n; });
+    return it != kSchema.end() && it->name == name ? &*it : nullptr;
+}
+
+std::string_view to_string(Type t) {
+    switch (t) {
+        case Type::String: return "string";
+        case Type::Int: return "integer";
+        case Type::Bool: return "boolean";
+        case Type::Size: return "size";
+        case Type::Time: return "time";
+        case Type::Enum: return "enum";
+        case Type::List: return "list";
+        case Type::Listen: return "listen address";
+    }
+    return "unknown";
+}
+
+}  // namespace yubin::config
