@@ -30,35 +30,35 @@
 namespace yubin::store {
 
 struct Domain {
-    std::string name;                    // stored lower-case
+    std::string name{};                    // stored lower-case
     bool active = true;
     std::int64_t max_message_size = 0;   // bytes; 0 = not set here
     std::int64_t quota_bytes = 0;        // default quota for its mailboxes; 0 = not set
-    std::string created;                 // ISO 8601 UTC, filled by the store
+    std::string created{};                 // ISO 8601 UTC, filled by the store
 };
 
 struct Mailbox {
-    std::string address;                 // as created, e.g. "Taro@example.com" (domain lower-cased)
-    std::string local_part;              // as created (derived from address by the store)
-    std::string domain;                  // lower-case (derived from address by the store)
-    std::string password;                // "{SCHEME}hash"; empty = no login possible
+    std::string address{};                 // as created, e.g. "Taro@example.com" (domain lower-cased)
+    std::string local_part{};              // as created (derived from address by the store)
+    std::string domain{};                  // lower-case (derived from address by the store)
+    std::string password{};                // "{SCHEME}hash"; empty = no login possible
     bool active = true;
     std::int64_t max_message_size = 0;   // 0 = not set (domain / global default apply)
     std::int64_t quota_bytes = 0;        // 0 = not set
     std::int64_t quota_messages = 0;     // 0 = not set
     // Relative to virtual_mailbox_base, ending in '/' (Maildir). The store
     // fills "<domain>/<lower-case local>/Maildir/" if empty.
-    std::string maildir;
-    std::string created;                 // ISO 8601 UTC, filled by the store
-    std::string updated;                 // ISO 8601 UTC, filled by the store
+    std::string maildir{};
+    std::string created{};                 // ISO 8601 UTC, filled by the store
+    std::string updated{};                 // ISO 8601 UTC, filled by the store
 };
 
 // One row per (source, target). source: "user@domain" or "@domain" (catch-all /
 // whole-domain alias); target: an address, or "@otherdomain" for a domain alias
 // (user@old -> user@other). Domains are stored lower-case, local parts as given.
 struct Alias {
-    std::string source;
-    std::string target;
+    std::string source{};
+    std::string target{};
     bool active = true;
 };
 
@@ -67,6 +67,9 @@ struct StoreOptions {
     std::chrono::milliseconds busy_timeout{5000};
     bool read_only = false;                 // daemons open read-only; yubinctl read-write
 };
+
+// Every member has a default initializer so that designated initializers
+// (Mailbox{.address = "a@b.example"}) compile warning-free under -Wextra.
 
 class Store {
 public:
