@@ -8,6 +8,7 @@
 #include "core/config/config.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,8 +16,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "core/config/value.hpp"
 #include "core/util/fd.hpp"
@@ -36,7 +35,9 @@ const Param* lookup(std::span<const Param> table, std::string_view name) {
     return it != table.end() && it->name == name ? &*it : nullptr;
 }
 
-std::string shown(std::string_view v) { return sanitize_for_log(v, 200); }
+std::string shown(std::string_view v) {
+    return sanitize_for_log(v, 200);
+}
 
 }  // namespace
 
@@ -108,15 +109,16 @@ private:
             // CRLF files count the same as LF files against the bound.
             if (line.ends_with('\r')) line.remove_suffix(1);
             if (line.size() > limits::kMaxLineBytes)
-                return line_error(lineno, fmt::format("line longer than {} bytes",
-                                                      limits::kMaxLineBytes));
+                return line_error(lineno,
+                                  fmt::format("line longer than {} bytes", limits::kMaxLineBytes));
             if (line.find('\0') != std::string_view::npos) return line_error(lineno, "NUL byte");
             auto body = trim(line);
             if (body.empty() || body.front() == '#') continue;
             if (is_space(line.front())) {
                 if (logical_line == 0)
-                    return line_error(lineno, "continuation line (starting with white space) "
-                                              "before any parameter");
+                    return line_error(lineno,
+                                      "continuation line (starting with white space) "
+                                      "before any parameter");
                 logical += ' ';
                 logical += body;
                 continue;
@@ -297,8 +299,7 @@ private:
     }
 
     static std::string too_deep() {
-        return fmt::format("expansion nested more than {} levels deep",
-                           limits::kMaxExpansionDepth);
+        return fmt::format("expansion nested more than {} levels deep", limits::kMaxExpansionDepth);
     }
 
     std::string filename_;
@@ -333,7 +334,8 @@ Result<Config> Config::parse(std::string_view text, std::string_view filename,
 Result<Config> Config::load_file(const std::string& path) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
     if (!fd)
-        return fail(ErrorKind::Config, fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+        return fail(ErrorKind::Config,
+                    fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
     std::string text;
     char buf[8192];
     // One byte past the limit is enough for parse() to report "too large".
@@ -402,9 +404,13 @@ ListenAddress Config::get_listen(std::string_view name) const {
     return *l;
 }
 
-bool Config::is_set(std::string_view name) const { return values_[index_of(name, "is_set")].set; }
+bool Config::is_set(std::string_view name) const {
+    return values_[index_of(name, "is_set")].set;
+}
 
-const std::string& Config::path() const { return path_; }
+const std::string& Config::path() const {
+    return path_;
+}
 
 std::string Config::dump(bool only_non_default, bool expand) const {
     std::string out;

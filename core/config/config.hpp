@@ -82,8 +82,8 @@ public:
 
 private:
     struct Value {
-        std::string raw;       // as written, or the default
-        std::string expanded;  // validated
+        std::string raw;          // as written, or the default
+        std::string expanded;     // validated
         std::int64_t number = 0;  // Int/Size/Time value, Bool as 0/1
         bool set = false;
         int line = 0;

@@ -50,7 +50,9 @@ static_assert(sorted_and_unique(), "kSchema must be sorted by name with unique n
 
 }  // namespace
 
-std::span<const Param> schema() { return kSchema; }
+std::span<const Param> schema() {
+    return kSchema;
+}
 
 const Param* find_param(std::string_view name) {
     auto it = std::lower_bound(kSchema.begin(), kSchema.end(), name,
@@ -60,14 +62,22 @@ const Param* find_param(std::string_view name) {
 
 std::string_view to_string(Type t) {
     switch (t) {
-        case Type::String: return "string";
-        case Type::Int: return "integer";
-        case Type::Bool: return "boolean";
-        case Type::Size: return "size";
-        case Type::Time: return "time";
-        case Type::Enum: return "enum";
-        case Type::List: return "list";
-        case Type::Listen: return "listen address";
+        case Type::String:
+            return "string";
+        case Type::Int:
+            return "integer";
+        case Type::Bool:
+            return "boolean";
+        case Type::Size:
+            return "size";
+        case Type::Time:
+            return "time";
+        case Type::Enum:
+            return "enum";
+        case Type::List:
+            return "list";
+        case Type::Listen:
+            return "listen address";
     }
     return "unknown";
 }

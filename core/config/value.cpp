@@ -1,12 +1,11 @@
 #include "core/config/value.hpp"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/un.h>
 
 #include <charconv>
-
-#include <fmt/format.h>
 
 #include "core/util/strings.hpp"
 
@@ -15,7 +14,9 @@ namespace {
 
 // Values come from an administrator's file, but they end up in log lines and
 // terminals: keep control bytes out of messages.
-std::string shown(std::string_view v) { return sanitize_for_log(v, 200); }
+std::string shown(std::string_view v) {
+    return sanitize_for_log(v, 200);
+}
 
 bool all_digits(std::string_view s) {
     if (s.empty()) return false;
@@ -54,7 +55,8 @@ bool valid_hostname(std::string_view h) {
 Result<bool> parse_bool(std::string_view v) {
     if (iequals(v, "yes")) return true;
     if (iequals(v, "no")) return false;
-    return fail(ErrorKind::Config, fmt::format("invalid boolean value \"{}\" (use yes or no)", shown(v)));
+    return fail(ErrorKind::Config,
+                fmt::format("invalid boolean value \"{}\" (use yes or no)", shown(v)));
 }
 
 Result<std::int64_t> parse_int_value(std::string_view v) {
@@ -80,12 +82,23 @@ Result<std::int64_t> parse_time(std::string_view v, char default_unit) {
     }
     std::int64_t mult = 0;
     switch (unit) {
-        case 's': mult = 1; break;
-        case 'm': mult = 60; break;
-        case 'h': mult = 3600; break;
-        case 'd': mult = 86400; break;
-        case 'w': mult = 7 * 86400; break;
-        default: return bad();
+        case 's':
+            mult = 1;
+            break;
+        case 'm':
+            mult = 60;
+            break;
+        case 'h':
+            mult = 3600;
+            break;
+        case 'd':
+            mult = 86400;
+            break;
+        case 'w':
+            mult = 7 * 86400;
+            break;
+        default:
+            return bad();
     }
     auto n = parse_unsigned(digits);
     if (!n || *n > kNoMax / mult) return bad();
@@ -94,7 +107,8 @@ Result<std::int64_t> parse_time(std::string_view v, char default_unit) {
 
 Result<ListenAddress> parse_listen(std::string_view v) {
     auto bad = [&](std::string_view why) {
-        return fail(ErrorKind::Config, fmt::format("invalid listen address \"{}\": {}", shown(v), why));
+        return fail(ErrorKind::Config,
+                    fmt::format("invalid listen address \"{}\": {}", shown(v), why));
     };
     ListenAddress out;
     if (v.empty()) return out;
@@ -119,7 +133,8 @@ Result<ListenAddress> parse_listen(std::string_view v) {
         if (!rest.starts_with(":")) return bad("expected \":PORT\" after \"]\"");
         port = rest.substr(1);
         in6_addr a6{};
-        if (!inet_pton(AF_INET6, std::string(host).c_str(), &a6)) return bad("invalid IPv6 address");
+        if (!inet_pton(AF_INET6, std::string(host).c_str(), &a6))
+            return bad("invalid IPv6 address");
     } else {
         auto colon = rest.rfind(':');
         if (colon == std::string_view::npos) return bad("missing \":PORT\"");

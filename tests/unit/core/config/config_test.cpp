@@ -1,5 +1,6 @@
-#include <doctest/doctest.h>
+#include "core/config/config.hpp"
 
+#include <doctest/doctest.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -14,7 +15,6 @@
 #include <string>
 #include <vector>
 
-#include "core/config/config.hpp"
 #include "core/util/limits.hpp"
 
 using namespace yubin;
@@ -35,22 +35,35 @@ constexpr Param kTable[] = {
     {"a_str", Type::String, "hello", 0, 0, "", "t"},
     {"a_time", Type::Time, "1h", 0, 86400, "", "t"},
     {"b_str", Type::String, "$a_str world", 0, 0, "", "t"},
-    {"c00", Type::String, "", 0, 0, "", "t"}, {"c01", Type::String, "", 0, 0, "", "t"},
-    {"c02", Type::String, "", 0, 0, "", "t"}, {"c03", Type::String, "", 0, 0, "", "t"},
-    {"c04", Type::String, "", 0, 0, "", "t"}, {"c05", Type::String, "", 0, 0, "", "t"},
-    {"c06", Type::String, "", 0, 0, "", "t"}, {"c07", Type::String, "", 0, 0, "", "t"},
-    {"c08", Type::String, "", 0, 0, "", "t"}, {"c09", Type::String, "", 0, 0, "", "t"},
-    {"c10", Type::String, "", 0, 0, "", "t"}, {"c11", Type::String, "", 0, 0, "", "t"},
-    {"c12", Type::String, "", 0, 0, "", "t"}, {"c13", Type::String, "", 0, 0, "", "t"},
-    {"c14", Type::String, "", 0, 0, "", "t"}, {"c15", Type::String, "", 0, 0, "", "t"},
-    {"c16", Type::String, "", 0, 0, "", "t"}, {"c17", Type::String, "", 0, 0, "", "t"},
-    {"c18", Type::String, "", 0, 0, "", "t"}, {"c19", Type::String, "", 0, 0, "", "t"},
-    {"c20", Type::String, "", 0, 0, "", "t"}, {"c21", Type::String, "", 0, 0, "", "t"},
+    {"c00", Type::String, "", 0, 0, "", "t"},
+    {"c01", Type::String, "", 0, 0, "", "t"},
+    {"c02", Type::String, "", 0, 0, "", "t"},
+    {"c03", Type::String, "", 0, 0, "", "t"},
+    {"c04", Type::String, "", 0, 0, "", "t"},
+    {"c05", Type::String, "", 0, 0, "", "t"},
+    {"c06", Type::String, "", 0, 0, "", "t"},
+    {"c07", Type::String, "", 0, 0, "", "t"},
+    {"c08", Type::String, "", 0, 0, "", "t"},
+    {"c09", Type::String, "", 0, 0, "", "t"},
+    {"c10", Type::String, "", 0, 0, "", "t"},
+    {"c11", Type::String, "", 0, 0, "", "t"},
+    {"c12", Type::String, "", 0, 0, "", "t"},
+    {"c13", Type::String, "", 0, 0, "", "t"},
+    {"c14", Type::String, "", 0, 0, "", "t"},
+    {"c15", Type::String, "", 0, 0, "", "t"},
+    {"c16", Type::String, "", 0, 0, "", "t"},
+    {"c17", Type::String, "", 0, 0, "", "t"},
+    {"c18", Type::String, "", 0, 0, "", "t"},
+    {"c19", Type::String, "", 0, 0, "", "t"},
+    {"c20", Type::String, "", 0, 0, "", "t"},
+    {"c21", Type::String, "", 0, 0, "", "t"},
     {"d_time", Type::Time, "$a_int", 0, 60, "", "t"},
 };
 constexpr int kChain = 22;  // c00..c21
 
-Result<Config> parse_t(std::string_view text) { return Config::parse(text, "t.cf", kTable); }
+Result<Config> parse_t(std::string_view text) {
+    return Config::parse(text, "t.cf", kTable);
+}
 
 std::string chain_name(int i) {
     std::string n = "c00";
@@ -117,7 +130,12 @@ TEST_CASE("config: the test table is sorted") {
 }
 
 TEST_CASE("config: main.cf syntax") {
-    struct Case { const char* what; std::string text; const char* name; const char* want; };
+    struct Case {
+        const char* what;
+        std::string text;
+        const char* name;
+        const char* want;
+    };
     const Case cases[] = {
         {"plain", "a_str = v", "a_str", "v"},
         {"no spaces around =", "a_str=v", "a_str", "v"},
@@ -125,7 +143,8 @@ TEST_CASE("config: main.cf syntax") {
         {"= in the value", "a_str = a=b", "a_str", "a=b"},
         {"comments and blank lines", "# c\n   # indented comment\n\n \t\na_str = v\n# end", "a_str",
          "v"},
-        {"# after a value is part of it", "a_str = v # not a comment", "a_str", "v # not a comment"},
+        {"# after a value is part of it", "a_str = v # not a comment", "a_str",
+         "v # not a comment"},
         {"continuation lines joined by one space", "a_str = one\n two  \n\t\tthree", "a_str",
          "one two three"},
         {"comment inside a continuation", "a_str = one\n# c\n  # c\n two", "a_str", "one two"},
@@ -137,7 +156,8 @@ TEST_CASE("config: main.cf syntax") {
         {"no final newline", "b_str = x\na_str = last", "a_str", "last"},
         {"later assignment overrides", "a_str = one\na_str = two", "a_str", "two"},
         {"empty string value", "a_str =", "a_str", ""},
-        {"8-bit bytes kept", "a_str = \xe9\x83\xb5\xe4\xbe\xbf", "a_str", "\xe9\x83\xb5\xe4\xbe\xbf"},
+        {"8-bit bytes kept", "a_str = \xe9\x83\xb5\xe4\xbe\xbf", "a_str",
+         "\xe9\x83\xb5\xe4\xbe\xbf"},
         {"$$ is a literal $", "a_str = a$$b$$", "a_str", "a$b$"},
         {"$name", "a_str = x\nb_str = $a_str-y", "b_str", "x-y"},
         {"${name}", "a_str = x\nb_str = ${a_str}y", "b_str", "xy"},
@@ -215,21 +235,26 @@ TEST_CASE("config: raw, is_set and path") {
 }
 
 TEST_CASE("config: errors name the file, the line and the parameter") {
-    struct Case { const char* what; std::string text; std::string want; };
+    struct Case {
+        const char* what;
+        std::string text;
+        std::string want;
+    };
     const Case cases[] = {
-        {"unknown parameter", "a_str = v\nnosuch = 1", "t.cf, line 2: unknown parameter \"nosuch\""},
+        {"unknown parameter", "a_str = v\nnosuch = 1",
+         "t.cf, line 2: unknown parameter \"nosuch\""},
         {"missing =", "a_str = v\n\na_str v", "t.cf, line 3: missing \"=\" in \"a_str v\""},
-        {"missing = in a continued line", "a_str\n v", "t.cf, line 1: missing \"=\" in \"a_str v\""},
+        {"missing = in a continued line", "a_str\n v",
+         "t.cf, line 1: missing \"=\" in \"a_str v\""},
         {"missing name", "= v", "t.cf, line 1: missing parameter name before \"=\""},
         {"invalid name", "a-str = v", "t.cf, line 1: invalid parameter name \"a-str\""},
         {"name with a space", "a str = v", "t.cf, line 1: invalid parameter name \"a str\""},
-        {"continuation first",
-         " a_str = v",
+        {"continuation first", " a_str = v",
          "t.cf, line 1: continuation line (starting with white space) before any parameter"},
-        {"continuation after comments only",
-         "# c\n\n\ta_str = v",
+        {"continuation after comments only", "# c\n\n\ta_str = v",
          "t.cf, line 3: continuation line (starting with white space) before any parameter"},
-        {"bad int", "a_int = 12a", "t.cf, line 1: parameter \"a_int\": invalid integer value \"12a\""},
+        {"bad int", "a_int = 12a",
+         "t.cf, line 1: parameter \"a_int\": invalid integer value \"12a\""},
         {"int below range", "a_int = 0",
          "t.cf, line 1: parameter \"a_int\": value \"0\" out of range 1..100"},
         {"int above range", "a_int = 101",
@@ -242,12 +267,15 @@ TEST_CASE("config: errors name the file, the line and the parameter") {
         {"bool 1", "a_bool = 1",
          "t.cf, line 1: parameter \"a_bool\": invalid boolean value \"1\" (use yes or no)"},
         {"empty bool", "a_bool =", "t.cf, line 1: parameter \"a_bool\": empty boolean value"},
-        {"bad time", "a_time = 5x", "t.cf, line 1: parameter \"a_time\": invalid time value \"5x\""},
-        {"time ms", "a_time = 5ms", "t.cf, line 1: parameter \"a_time\": invalid time value \"5ms\""},
+        {"bad time", "a_time = 5x",
+         "t.cf, line 1: parameter \"a_time\": invalid time value \"5x\""},
+        {"time ms", "a_time = 5ms",
+         "t.cf, line 1: parameter \"a_time\": invalid time value \"5ms\""},
         {"time above range", "a_time = 2d",
          "t.cf, line 1: parameter \"a_time\": value \"2d\" out of range 0..86400 seconds"},
         {"size suffix", "a_size = 10k",
-         "t.cf, line 1: parameter \"a_size\": invalid size value \"10k\" (a plain number of bytes)"},
+         "t.cf, line 1: parameter \"a_size\": invalid size value \"10k\" (a plain number of "
+         "bytes)"},
         {"size above range", "a_size = 1000001",
          "t.cf, line 1: parameter \"a_size\": value \"1000001\" out of range 0..1000000 bytes"},
         {"bad enum", "a_enum = purple",
@@ -271,7 +299,8 @@ TEST_CASE("config: errors name the file, the line and the parameter") {
         {"error reported where it is written", "a_str = $b_str\nb_str = ${nosuch}",
          "t.cf, line 2: parameter \"b_str\": expansion of unknown parameter \"nosuch\""},
         {"type error through expansion", "a_str = x\nb_str = $a_str\na_int = $b_str",
-         "t.cf, line 3: parameter \"a_int\": invalid integer value \"x\" (expanded from \"$b_str\")"},
+         "t.cf, line 3: parameter \"a_int\": invalid integer value \"x\" (expanded from "
+         "\"$b_str\")"},
         {"empty through expansion", "a_str =\na_int = $a_str",
          "t.cf, line 2: parameter \"a_int\": empty integer value (expanded from \"$a_str\")"},
         {"default broken by a set parameter", "a_int = 100",
@@ -285,8 +314,7 @@ TEST_CASE("config: errors name the file, the line and the parameter") {
          "t.cf, line 1: parameter \"a_str\": expansion loop: $a_str -> $b_str -> $a_str"},
         {"loop in a conditional", "a_str = ${a_str?x}",
          "t.cf, line 1: parameter \"a_str\": expansion loop: $a_str -> $a_str"},
-        {"loop reported at the first line that reaches it",
-         "c00 = $c01\nc01 = $c02\nc02 = $c01",
+        {"loop reported at the first line that reaches it", "c00 = $c01\nc01 = $c02\nc02 = $c01",
          "t.cf, line 1: parameter \"c00\": expansion loop: $c01 -> $c02 -> $c01"},
         {"$ at end", "a_str = cost 5$",
          "t.cf, line 1: parameter \"a_str\": \"$\" at the end of the value (use \"$$\")"},
@@ -304,7 +332,8 @@ TEST_CASE("config: errors name the file, the line and the parameter") {
          "t.cf, line 1: parameter \"a_str\": missing parameter name after \"${\""},
         {"NUL byte", std::string("a_str = v\nb_str = x\0y\n", 21), "t.cf, line 2: NUL byte"},
         {"NUL in a comment", std::string("# \0\n", 4), "t.cf, line 1: NUL byte"},
-        {"syntax errors before value errors", "a_int = x\nnosuch = 1", "t.cf, line 2: unknown parameter \"nosuch\""},
+        {"syntax errors before value errors", "a_int = x\nnosuch = 1",
+         "t.cf, line 2: unknown parameter \"nosuch\""},
         {"first value error in file order", "b_str = $nosuch\na_int = x",
          "t.cf, line 1: parameter \"b_str\": expansion of unknown parameter \"nosuch\""},
     };
@@ -318,22 +347,24 @@ TEST_CASE("config: errors name the file, the line and the parameter") {
 }
 
 TEST_CASE("config: errors from the real schema") {
-    auto a = Config::parse("syslog_name = yubin\nmilter_lisen = inet:127.0.0.1:10025\n",
-                           kDefaultPath);
+    auto a =
+        Config::parse("syslog_name = yubin\nmilter_lisen = inet:127.0.0.1:10025\n", kDefaultPath);
     REQUIRE_FALSE(a);
     CHECK(a.error().what == "/etc/yubin/yubin.cf, line 2: unknown parameter \"milter_lisen\"");
     auto b = Config::parse("# c\n\nstore_busy_timeout = 5x\n", kDefaultPath);
     REQUIRE_FALSE(b);
-    CHECK(b.error().what ==
-          "/etc/yubin/yubin.cf, line 3: parameter \"store_busy_timeout\": invalid time value \"5x\"");
+    CHECK(
+        b.error().what ==
+        "/etc/yubin/yubin.cf, line 3: parameter \"store_busy_timeout\": invalid time value \"5x\"");
     auto c = Config::parse("virtual_uid = 0\n", kDefaultPath);
     REQUIRE_FALSE(c);
     CHECK(c.error().what ==
           "/etc/yubin/yubin.cf, line 1: parameter \"virtual_uid\": value \"0\" out of range "
           "1..2147483647");
-    auto d = Config::parse("password_scheme = sha512-crypt\nstore_busy_timeout = 2m\n"
-                           "virtual_gid = $virtual_uid\nvirtual_uid = 6000\n",
-                           kDefaultPath);
+    auto d = Config::parse(
+        "password_scheme = sha512-crypt\nstore_busy_timeout = 2m\n"
+        "virtual_gid = $virtual_uid\nvirtual_uid = 6000\n",
+        kDefaultPath);
     REQUIRE_MESSAGE(d.has_value(), (d ? std::string() : d.error().what));
     CHECK(d->get("password_scheme") == "SHA512-CRYPT");
     CHECK(d->get_int("store_busy_timeout") == 120);
@@ -343,7 +374,11 @@ TEST_CASE("config: errors from the real schema") {
 TEST_CASE("config: line length bound") {
     const std::string prefix = "a_str = ";
     const std::size_t fill = limits::kMaxLineBytes - prefix.size();
-    struct Case { const char* what; std::string text; bool ok; };
+    struct Case {
+        const char* what;
+        std::string text;
+        bool ok;
+    };
     const Case cases[] = {
         {"at the bound", prefix + std::string(fill, 'x'), true},
         {"at the bound with CRLF", prefix + std::string(fill, 'x') + "\r\n", true},
@@ -377,14 +412,14 @@ TEST_CASE("config: file size bound") {
     text += "\n";
     auto got = parse_t(text);
     REQUIRE_FALSE(got);
-    CHECK(got.error().what == "t.cf: file too large (more than " +
-                                  std::to_string(limits::kMaxConfigBytes) + " bytes)");
+    CHECK(got.error().what ==
+          "t.cf: file too large (more than " + std::to_string(limits::kMaxConfigBytes) + " bytes)");
 }
 
 TEST_CASE("config: expansion depth limit") {
     const int limit = limits::kMaxExpansionDepth;
-    const std::string want = "parameter \"c00\": expansion nested more than " +
-                             std::to_string(limit) + " levels deep";
+    const std::string want =
+        "parameter \"c00\": expansion nested more than " + std::to_string(limit) + " levels deep";
     for (bool reversed : {false, true}) {
         // reversed: the inner parameters come first in the file and are
         // expanded (and cached) first; the limit must hold all the same.
@@ -436,9 +471,10 @@ TEST_CASE("config: expansion is bounded in size and time") {
 }
 
 TEST_CASE("config: dump") {
-    auto c = Config::parse("virtual_uid = 6000\n# c\nvirtual_gid = $virtual_uid\n"
-                           "recipient_delimiter =\n",
-                           "yubin.cf");
+    auto c = Config::parse(
+        "virtual_uid = 6000\n# c\nvirtual_gid = $virtual_uid\n"
+        "recipient_delimiter =\n",
+        "yubin.cf");
     REQUIRE(c);
     CHECK(c->dump(true, false) ==
           "recipient_delimiter =\nvirtual_gid = $virtual_uid\nvirtual_uid = 6000\n");
@@ -482,7 +518,8 @@ TEST_CASE("config: load_file") {
     auto bad = dir.write("bad.cf", "\nvirtual_uid = x\n");
     auto b = Config::load_file(bad);
     REQUIRE_FALSE(b);
-    CHECK(b.error().what == bad + ", line 2: parameter \"virtual_uid\": invalid integer value \"x\"");
+    CHECK(b.error().what ==
+          bad + ", line 2: parameter \"virtual_uid\": invalid integer value \"x\"");
 
     auto missing = dir.path + "/missing.cf";
     auto m = Config::load_file(missing);
@@ -502,7 +539,10 @@ TEST_CASE("config: load_file") {
 }
 
 TEST_CASE("config: getters abort on unknown names and wrong types") {
-    struct Case { const char* what; std::function<void()> f; };
+    struct Case {
+        const char* what;
+        std::function<void()> f;
+    };
     const Config c = Config::defaults();
     const Case cases[] = {
         {"get unknown", [&] { (void)c.get("nosuch"); }},

@@ -1,20 +1,23 @@
+#include "core/config/value.hpp"
+
 #include <doctest/doctest.h>
 
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "core/config/value.hpp"
-
 using namespace yubin;
 using namespace yubin::config;
 
 TEST_CASE("config: parse_bool accepts yes and no only, any case") {
-    struct Case { const char* in; std::optional<bool> want; };
+    struct Case {
+        const char* in;
+        std::optional<bool> want;
+    };
     const Case cases[] = {
-        {"yes", true}, {"YES", true}, {"Yes", true}, {"no", false}, {"NO", false},
-        {"true", std::nullopt}, {"false", std::nullopt}, {"1", std::nullopt},
-        {"0", std::nullopt}, {"", std::nullopt}, {"yes ", std::nullopt}, {"y", std::nullopt},
+        {"yes", true},       {"YES", true},          {"Yes", true},           {"no", false},
+        {"NO", false},       {"true", std::nullopt}, {"false", std::nullopt}, {"1", std::nullopt},
+        {"0", std::nullopt}, {"", std::nullopt},     {"yes ", std::nullopt},  {"y", std::nullopt},
     };
     for (const auto& c : cases) {
         INFO("input: " << std::string(c.in));
@@ -26,11 +29,21 @@ TEST_CASE("config: parse_bool accepts yes and no only, any case") {
 }
 
 TEST_CASE("config: parse_size takes plain non-negative byte counts") {
-    struct Case { const char* in; std::optional<std::int64_t> want; };
+    struct Case {
+        const char* in;
+        std::optional<std::int64_t> want;
+    };
     const Case cases[] = {
-        {"0", 0}, {"10240000", 10240000}, {"9223372036854775807", INT64_MAX},
-        {"9223372036854775808", std::nullopt}, {"-1", std::nullopt}, {"+1", std::nullopt},
-        {"10k", std::nullopt}, {"1m", std::nullopt}, {"", std::nullopt}, {" 1", std::nullopt},
+        {"0", 0},
+        {"10240000", 10240000},
+        {"9223372036854775807", INT64_MAX},
+        {"9223372036854775808", std::nullopt},
+        {"-1", std::nullopt},
+        {"+1", std::nullopt},
+        {"10k", std::nullopt},
+        {"1m", std::nullopt},
+        {"", std::nullopt},
+        {" 1", std::nullopt},
         {"1.5", std::nullopt},
     };
     for (const auto& c : cases) {
@@ -42,10 +55,18 @@ TEST_CASE("config: parse_size takes plain non-negative byte counts") {
 }
 
 TEST_CASE("config: parse_int_value takes signed decimal integers") {
-    struct Case { const char* in; std::optional<std::int64_t> want; };
+    struct Case {
+        const char* in;
+        std::optional<std::int64_t> want;
+    };
     const Case cases[] = {
-        {"0", 0}, {"-5", -5}, {"5000", 5000}, {"12a", std::nullopt}, {"", std::nullopt},
-        {"99999999999999999999", std::nullopt}, {"0x10", std::nullopt},
+        {"0", 0},
+        {"-5", -5},
+        {"5000", 5000},
+        {"12a", std::nullopt},
+        {"", std::nullopt},
+        {"99999999999999999999", std::nullopt},
+        {"0x10", std::nullopt},
     };
     for (const auto& c : cases) {
         INFO("input: " << std::string(c.in));
@@ -56,14 +77,30 @@ TEST_CASE("config: parse_int_value takes signed decimal integers") {
 }
 
 TEST_CASE("config: parse_time uses Postfix units and the default unit") {
-    struct Case { const char* in; char unit; std::optional<std::int64_t> want; };
+    struct Case {
+        const char* in;
+        char unit;
+        std::optional<std::int64_t> want;
+    };
     const Case cases[] = {
-        {"5", 's', 5}, {"5s", 'h', 5}, {"5", 'm', 300}, {"2m", 's', 120}, {"3h", 's', 10800},
-        {"1d", 's', 86400}, {"2w", 's', 1209600}, {"0", 's', 0}, {"0w", 's', 0},
-        {"5x", 's', std::nullopt}, {"5S", 's', std::nullopt}, {"5ms", 's', std::nullopt},
-        {"s", 's', std::nullopt}, {"", 's', std::nullopt}, {"-5s", 's', std::nullopt},
-        {"5 s", 's', std::nullopt}, {"1h30m", 's', std::nullopt},
-        {"15250284452472w", 's', std::nullopt},  // overflows int64 seconds
+        {"5", 's', 5},
+        {"5s", 'h', 5},
+        {"5", 'm', 300},
+        {"2m", 's', 120},
+        {"3h", 's', 10800},
+        {"1d", 's', 86400},
+        {"2w", 's', 1209600},
+        {"0", 's', 0},
+        {"0w", 's', 0},
+        {"5x", 's', std::nullopt},
+        {"5S", 's', std::nullopt},
+        {"5ms", 's', std::nullopt},
+        {"s", 's', std::nullopt},
+        {"", 's', std::nullopt},
+        {"-5s", 's', std::nullopt},
+        {"5 s", 's', std::nullopt},
+        {"1h30m", 's', std::nullopt},
+        {"15250284452472w", 's', std::nullopt},               // overflows int64 seconds
         {"15250284452471w", 's', 15250284452471LL * 604800},  // the largest that fits
     };
     for (const auto& c : cases) {
@@ -78,7 +115,13 @@ TEST_CASE("config: parse_time uses Postfix units and the default unit") {
 
 TEST_CASE("config: parse_listen accepts unix:PATH and inet:HOST:PORT") {
     using K = ListenAddress::Kind;
-    struct Case { const char* in; bool ok; K kind; const char* path_or_host; int port; };
+    struct Case {
+        const char* in;
+        bool ok;
+        K kind;
+        const char* path_or_host;
+        int port;
+    };
     const Case cases[] = {
         {"", true, K::Disabled, "", 0},
         {"unix:/run/yubin/milter.sock", true, K::Unix, "/run/yubin/milter.sock", 0},
@@ -126,7 +169,10 @@ TEST_CASE("config: parse_listen accepts unix:PATH and inet:HOST:PORT") {
 }
 
 TEST_CASE("config: split_list splits on commas and white space") {
-    struct Case { const char* in; std::vector<std::string> want; };
+    struct Case {
+        const char* in;
+        std::vector<std::string> want;
+    };
     const Case cases[] = {
         {"", {}},
         {"a", {"a"}},
@@ -149,8 +195,13 @@ TEST_CASE("config: check_value checks type, range, choices and emptiness") {
     const Param plist{"p", Type::List, "", 0, 0, "", ""};
     const Param plisten{"p", Type::Listen, "", 0, 0, "", ""};
     const Param pbool{"p", Type::Bool, "no", 0, 0, "", ""};
-    struct Case { const Param* p; const char* in; const char* want_value; std::int64_t want_number;
-                  const char* want_error; };
+    struct Case {
+        const Param* p;
+        const char* in;
+        const char* want_value;
+        std::int64_t want_number;
+        const char* want_error;
+    };
     const Case cases[] = {
         {&pint, "1", "1", 1, nullptr},
         {&pint, "10", "10", 10, nullptr},
