@@ -7,6 +7,12 @@
 // version lives in PRAGMA user_version; a read-write open applies the missing
 // migrations in one transaction, a read-only open refuses any other version.
 //
+// SECURITY: keys reach this class from peers (socketmap, auth, policy
+// requests). They are parsed as addresses or domains first (a key that does
+// not parse is simply not found) and then only ever bound as statement
+// parameters, never spliced into SQL. The database path is opened with
+// O_NOFOLLOW (a symlink is refused and reported as Temp, "unable to open").
+//
 // One SqliteStore is used by one thread at a time (the connection is opened
 // with SQLITE_OPEN_NOMUTEX and caches its prepared statements); give each
 // thread its own. Any number of processes may open the same file.

@@ -63,7 +63,10 @@ struct Alias {
 };
 
 struct StoreOptions {
-    std::string recipient_delimiter = "+";  // any of these chars separates user from extension
+    // Any of these chars separates user from extension. The store keeps it
+    // for its callers, who pass it to find_mailbox / resolve_alias; a Store
+    // itself only ever matches exact keys.
+    std::string recipient_delimiter = "+";
     std::chrono::milliseconds busy_timeout{5000};
     bool read_only = false;                 // daemons open read-only; yubinctl read-write
 };

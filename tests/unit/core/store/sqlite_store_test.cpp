@@ -271,6 +271,7 @@ TEST_CASE("store: sqlite two processes writing at once both succeed") {
                                            a}))
                     ::_exit(4);
             }
+            s->reset();  // close cleanly; _exit skips destructors
             ::_exit(0);
         }
     }
@@ -315,6 +316,7 @@ TEST_CASE("store: sqlite writer blocked by a long transaction gets Temp after bu
             (void)::read(release[0], &c, 1);  // hold the write lock until told
             return {};
         });
+        s->reset();
         ::_exit(r ? 0 : 3);
     }
     ::close(locked[1]);

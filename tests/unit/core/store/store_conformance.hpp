@@ -274,22 +274,28 @@ TEST_CASE_TEMPLATE_DEFINE("store: conformance: aliases", F, store_conformance_al
     add_alias(s, "@old.example", "@Example.COM");
     add_alias(s, "@example.com", "catchall@example.com");
 
-    for (auto [src, dst] : {std::pair{"info@example.com", "taro@example.com"},
-                            std::pair{"INFO@example.com", "TARO@EXAMPLE.COM"},
-                            std::pair{"@old.example", "@example.com"}}) {
-        CAPTURE(src);
-        CAPTURE(dst);
-        auto d = s.add_alias(Alias{src, dst});
-        CHECK(kind(d) == "permanent failure");
+    struct Pair { const char* source; const char* target; };
+    const Pair duplicates[] = {
+        {"info@example.com", "taro@example.com"},
+        {"INFO@example.com", "TARO@EXAMPLE.COM"},
+        {"@old.example", "@example.com"},
+    };
+    for (const auto& c : duplicates) {
+        CAPTURE(c.source);
+        CAPTURE(c.target);
+        CHECK(kind(s.add_alias(Alias{c.source, c.target})) == "permanent failure");
     }
-    for (auto [src, dst] : {std::pair{"info", "taro@example.com"},
-                            std::pair{"info@example.com", ""},
-                            std::pair{"info@example.com", "not an address"},
-                            std::pair{"@", "x@example.com"},
-                            std::pair{"info@example.com", "@[192.0.2.1]"}}) {
-        CAPTURE(src);
-        CAPTURE(dst);
-        CHECK(kind(s.add_alias(Alias{src, dst})) == "bad input");
+    const Pair invalid[] = {
+        {"info", "taro@example.com"},
+        {"info@example.com", ""},
+        {"info@example.com", "not an address"},
+        {"@", "x@example.com"},
+        {"info@example.com", "@[192.0.2.1]"},
+    };
+    for (const auto& c : invalid) {
+        CAPTURE(c.source);
+        CAPTURE(c.target);
+        CHECK(kind(s.add_alias(Alias{c.source, c.target})) == "bad input");
     }
 
     // Exact source, case-insensitive, active targets only, in insertion order,
