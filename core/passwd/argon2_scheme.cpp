@@ -109,9 +109,8 @@ Result<bool> argon2_check(std::string_view plain, std::string_view stored, Argon
     if (!params) return fail(params.error());
     std::string computed(params->hash.size(), '\0');
     int rc = argon2_hash(params->t, params->m, params->p, plain.data(), plain.size(),
-                         params->salt.data(), params->salt.size(), computed.data(),
-                         computed.size(), nullptr, 0,
-                         variant == Argon2Variant::Argon2id ? Argon2_id : Argon2_i,
+                         params->salt.data(), params->salt.size(), computed.data(), computed.size(),
+                         nullptr, 0, variant == Argon2Variant::Argon2id ? Argon2_id : Argon2_i,
                          ARGON2_VERSION_13);
     if (rc != ARGON2_OK)
         return fail(ErrorKind::Internal, std::string("argon2: ") + argon2_error_message(rc));

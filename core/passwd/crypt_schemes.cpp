@@ -23,7 +23,9 @@
 namespace yubin::passwd {
 namespace {
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts_with(std::string_view s, std::string_view p) {
+    return s.substr(0, p.size()) == p;
+}
 
 // Parses a run of at least one decimal digit at the front of `s`, at most
 // `max_digits` long, and removes it. nullopt if there is none.
@@ -62,13 +64,17 @@ Status check_cost(std::string_view stored) {
 
 bool has_family_prefix(std::string_view stored, CryptFamily family) {
     switch (family) {
-        case CryptFamily::Sha512: return starts_with(stored, "$6$");
-        case CryptFamily::Sha256: return starts_with(stored, "$5$");
-        case CryptFamily::Md5: return starts_with(stored, "$1$");
+        case CryptFamily::Sha512:
+            return starts_with(stored, "$6$");
+        case CryptFamily::Sha256:
+            return starts_with(stored, "$5$");
+        case CryptFamily::Md5:
+            return starts_with(stored, "$1$");
         case CryptFamily::Blowfish:
             return starts_with(stored, "$2y$") || starts_with(stored, "$2b$") ||
                    starts_with(stored, "$2a$");
-        case CryptFamily::Any: return true;
+        case CryptFamily::Any:
+            return true;
     }
     return false;
 }
@@ -91,7 +97,8 @@ Result<std::string> run_crypt(std::string_view plain, const std::string& setting
     // libxcrypt signals failure with NULL or a "*"-prefixed failure token.
     if (out == nullptr || out[0] == '*') {
         int err = errno;
-        if (err == EINVAL || err == 0) return fail(bad_setting, "crypt() rejected the hash setting");
+        if (err == EINVAL || err == 0)
+            return fail(bad_setting, "crypt() rejected the hash setting");
         return fail(errno_error("crypt", err));
     }
     return std::string(out);
@@ -103,16 +110,24 @@ Result<std::string> crypt_create(std::string_view plain, CryptFamily family) {
     const char* prefix = nullptr;
     unsigned long count = 0;
     switch (family) {
-        case CryptFamily::Sha512: prefix = "$6$"; count = kSha512CryptRounds; break;
-        case CryptFamily::Blowfish: prefix = "$2y$"; count = kBlfCryptCost; break;
-        default: return fail(ErrorKind::BadInput, "this crypt scheme is verify-only");
+        case CryptFamily::Sha512:
+            prefix = "$6$";
+            count = kSha512CryptRounds;
+            break;
+        case CryptFamily::Blowfish:
+            prefix = "$2y$";
+            count = kBlfCryptCost;
+            break;
+        default:
+            return fail(ErrorKind::BadInput, "this crypt scheme is verify-only");
     }
     char setting[CRYPT_GENSALT_OUTPUT_SIZE];
     // NULL random bytes: libxcrypt draws the salt from the kernel (getrandom).
     errno = 0;
     if (crypt_gensalt_rn(prefix, count, nullptr, 0, setting, sizeof setting) == nullptr) {
         int err = errno;
-        return fail(ErrorKind::Internal, std::string("crypt_gensalt failed: ") + std::strerror(err));
+        return fail(ErrorKind::Internal,
+                    std::string("crypt_gensalt failed: ") + std::strerror(err));
     }
     return run_crypt(plain, std::string(setting), ErrorKind::Internal);
 }

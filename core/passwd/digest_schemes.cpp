@@ -78,7 +78,8 @@ Result<bool> sha512_check(std::string_view plain, std::string_view stored) {
     // anything else as base64.
     auto raw = stored.size() == 2 * kSha512Bytes ? hex_decode(stored) : base64_decode(stored);
     if (!raw) return fail(ErrorKind::BadInput, "bad encoding in SHA512 hash");
-    if (raw->size() != kSha512Bytes) return fail(ErrorKind::BadInput, "SHA512 hash of wrong length");
+    if (raw->size() != kSha512Bytes)
+        return fail(ErrorKind::BadInput, "SHA512 hash of wrong length");
     auto digest = sha512({plain});
     if (!digest) return fail(digest.error());
     return ct_equal(*digest, *raw);

@@ -1,3 +1,12 @@
+// The scheme table and the checks every scheme shares.
+//
+// SECURITY: verify() reads a stored "{SCHEME}hash" that may come from an
+// imported file and a plaintext from a client. The stored string is bounded
+// by kMaxStoredBytes before anything else reads it, the plaintext by
+// limits::kMaxPasswordBytes and refused if it holds a NUL; past either bound
+// the answer is BadInput. Each scheme's own parser (see schemes.hpp) bounds
+// the rest, and a malformed hash is always an error, never "no match", so a
+// broken entry shows up instead of silently locking its user out.
 #include "core/passwd/passwd.hpp"
 
 #include <array>
@@ -25,13 +34,11 @@ constexpr std::array kSchemes = {
            [](std::string_view p, std::string_view s) {
                return argon2_check(p, s, Argon2Variant::Argon2id);
            }},
-    Scheme{"SHA512-CRYPT",
-           [](std::string_view p) { return crypt_create(p, CryptFamily::Sha512); },
+    Scheme{"SHA512-CRYPT", [](std::string_view p) { return crypt_create(p, CryptFamily::Sha512); },
            [](std::string_view p, std::string_view s) {
                return crypt_check(p, s, CryptFamily::Sha512);
            }},
-    Scheme{"BLF-CRYPT",
-           [](std::string_view p) { return crypt_create(p, CryptFamily::Blowfish); },
+    Scheme{"BLF-CRYPT", [](std::string_view p) { return crypt_create(p, CryptFamily::Blowfish); },
            [](std::string_view p, std::string_view s) {
                return crypt_check(p, s, CryptFamily::Blowfish);
            }},
@@ -44,14 +51,12 @@ constexpr std::array kSchemes = {
            [](std::string_view p, std::string_view s) {
                return crypt_check(p, s, CryptFamily::Sha256);
            }},
-    Scheme{"MD5-CRYPT", nullptr,
-           [](std::string_view p, std::string_view s) {
-               return crypt_check(p, s, CryptFamily::Md5);
-           }},
-    Scheme{"CRYPT", nullptr,
-           [](std::string_view p, std::string_view s) {
-               return crypt_check(p, s, CryptFamily::Any);
-           }},
+    Scheme{
+        "MD5-CRYPT", nullptr,
+        [](std::string_view p, std::string_view s) { return crypt_check(p, s, CryptFamily::Md5); }},
+    Scheme{
+        "CRYPT", nullptr,
+        [](std::string_view p, std::string_view s) { return crypt_check(p, s, CryptFamily::Any); }},
     Scheme{"SHA512", nullptr, sha512_check},
     Scheme{"CRAM-MD5", nullptr, cram_md5_check},
     Scheme{"HMAC-MD5", nullptr, cram_md5_check},
@@ -87,7 +92,9 @@ bool can_create(std::string_view scheme) {
     return s != nullptr && s->create != nullptr;
 }
 
-bool can_verify(std::string_view scheme) { return find_scheme(scheme) != nullptr; }
+bool can_verify(std::string_view scheme) {
+    return find_scheme(scheme) != nullptr;
+}
 
 std::string scheme_of(std::string_view stored) {
     if (stored.empty() || stored.front() != '{') return {};

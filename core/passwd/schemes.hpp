@@ -20,9 +20,9 @@ namespace yubin::passwd {
 
 // ARGON2ID parameters: what Dovecot 2.3 (through libsodium) writes by
 // default, so hashes made by yubin and by `doveadm pw -s ARGON2ID` are alike.
-inline constexpr std::uint32_t kArgon2TimeCost = 3;          // t=3 passes
-inline constexpr std::uint32_t kArgon2MemoryKiB = 65536;     // m=65536 (64 MiB)
-inline constexpr std::uint32_t kArgon2Lanes = 1;             // p=1
+inline constexpr std::uint32_t kArgon2TimeCost = 3;       // t=3 passes
+inline constexpr std::uint32_t kArgon2MemoryKiB = 65536;  // m=65536 (64 MiB)
+inline constexpr std::uint32_t kArgon2Lanes = 1;          // p=1
 inline constexpr std::size_t kArgon2SaltBytes = 16;
 inline constexpr std::size_t kArgon2HashBytes = 32;
 // Bounds on what a stored Argon2 hash may ask of us, so one imported line
@@ -31,7 +31,7 @@ inline constexpr std::size_t kArgon2HashBytes = 32;
 inline constexpr std::uint32_t kArgon2MaxTimeCost = 32;
 inline constexpr std::uint32_t kArgon2MaxMemoryKiB = 1u << 20;
 inline constexpr std::uint32_t kArgon2MaxLanes = 16;
-inline constexpr std::size_t kArgon2MinSaltBytes = 8;   // libargon2's minimum
+inline constexpr std::size_t kArgon2MinSaltBytes = 8;  // libargon2's minimum
 inline constexpr std::size_t kArgon2MaxSaltBytes = 64;
 inline constexpr std::size_t kArgon2MinHashBytes = 16;
 inline constexpr std::size_t kArgon2MaxHashBytes = 64;

@@ -17,8 +17,7 @@ Secret::Secret(std::string s) {
     s.clear();
 }
 
-Secret::Secret(Secret&& o) noexcept
-    : data_(std::move(o.data_)), size_(std::exchange(o.size_, 0)) {}
+Secret::Secret(Secret&& o) noexcept : data_(std::move(o.data_)), size_(std::exchange(o.size_, 0)) {}
 
 Secret& Secret::operator=(Secret&& o) noexcept {
     if (this != &o) {
@@ -29,7 +28,9 @@ Secret& Secret::operator=(Secret&& o) noexcept {
     return *this;
 }
 
-Secret::~Secret() { wipe(); }
+Secret::~Secret() {
+    wipe();
+}
 
 void Secret::wipe() noexcept {
     if (data_) OPENSSL_cleanse(data_.get(), size_);

@@ -1,9 +1,9 @@
+#include "core/passwd/codec.hpp"
+
 #include <doctest/doctest.h>
 
 #include <optional>
 #include <string>
-
-#include "core/passwd/codec.hpp"
 
 using namespace yubin::passwd;
 
@@ -37,17 +37,17 @@ TEST_CASE("passwd: base64 encodes the RFC 4648 vectors") {
 
 TEST_CASE("passwd: base64 decode rejects what no encoder writes") {
     const char* cases[] = {
-        "Z",          // one leftover character
-        "Zg=",        // padding that does not complete a quartet
-        "Zg===",      // too much padding
-        "Z===",       //
-        "Zm9v\n",     // line break
-        "Zm 9v",      // space
-        "Zm9*",       // outside the alphabet
-        "Zm9v-_",     // URL-safe alphabet
-        "Zg==Zg==",   // padding in the middle
-        "=",          //
-        "==",         //
+        "Z",         // one leftover character
+        "Zg=",       // padding that does not complete a quartet
+        "Zg===",     // too much padding
+        "Z===",      //
+        "Zm9v\n",    // line break
+        "Zm 9v",     // space
+        "Zm9*",      // outside the alphabet
+        "Zm9v-_",    // URL-safe alphabet
+        "Zg==Zg==",  // padding in the middle
+        "=",         //
+        "==",        //
     };
     for (const char* c : cases) {
         CAPTURE(c);

@@ -1,11 +1,11 @@
-#include <doctest/doctest.h>
+#include "core/passwd/cram_md5.hpp"
 
+#include <doctest/doctest.h>
 #include <openssl/evp.h>
 
 #include <string>
 
 #include "core/passwd/codec.hpp"
-#include "core/passwd/cram_md5.hpp"
 
 using namespace yubin::passwd;
 

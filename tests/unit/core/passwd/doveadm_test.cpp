@@ -3,7 +3,6 @@
 // (dovecot-core) is a build dependency of this repository; if it is missing
 // these tests fail rather than skip.
 #include <doctest/doctest.h>
-
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -44,7 +43,9 @@ Run run(const std::string& cmd) {
 }
 
 // `-c /dev/null`: no dovecot.conf is needed (or read) to hash and verify.
-std::string doveadm_pw(std::string_view args) { return "doveadm -c /dev/null pw " + std::string(args); }
+std::string doveadm_pw(std::string_view args) {
+    return "doveadm -c /dev/null pw " + std::string(args);
+}
 
 const std::string kPassword = "Pa55 w\xc3\xb6rd/\xe6\x97\xa5\xe6\x9c\xac 'q\"";
 
@@ -66,7 +67,8 @@ TEST_CASE("passwd: hashes made by doveadm pw verify") {
         Run r = run(doveadm_pw("-s " + std::string(c.scheme) + " -p " + shell_quote(kPassword)));
         REQUIRE_MESSAGE(r.status == 0, "doveadm exit ", r.status, ": ", r.out);
         std::string stored = r.out;
-        while (!stored.empty() && (stored.back() == '\n' || stored.back() == '\r')) stored.pop_back();
+        while (!stored.empty() && (stored.back() == '\n' || stored.back() == '\r'))
+            stored.pop_back();
         CAPTURE(stored);
         CHECK(scheme_of(stored) == c.scheme);
 

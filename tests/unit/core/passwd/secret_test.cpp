@@ -1,10 +1,10 @@
+#include "core/passwd/secret.hpp"
+
 #include <doctest/doctest.h>
 
 #include <string>
 #include <type_traits>
 #include <utility>
-
-#include "core/passwd/secret.hpp"
 
 using yubin::passwd::Secret;
 
