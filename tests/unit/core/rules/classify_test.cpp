@@ -140,7 +140,7 @@ TEST_CASE("rules: which header counts") {
         {"zero-width inside", "Subject: 未\u200B承\u200C諾\u2060広\uFEFF告\n\n", true},
         {"CP50220 raw JIS with ①", "Subject: \x1B$BL$>5Bz9-9p-!\x1B(B\n\n", true},
         {"JIS never shifts back", "Subject: \x1B$BL$>5Bz9-9p\n\n", true},
-        {"NUL between", std::string("Subject: 未承\0諾広告\n\n", 29), true},
+        {"NUL between", "Subject: 未承" + std::string(1, '\0') + "諾広告\n\n", true},
         {"empty", "", false},
         {"no header end", "Subject: 未承諾広告", true},
     };
