@@ -34,7 +34,7 @@ std::string encode(const std::string& utf8, const char* to) {
 
 TEST_CASE("charset: labels resolve to the decoder family") {
     struct Case {
-        const char* label;
+        std::string label;
         Encoding want;
     };
     const std::vector<Case> cases = {
@@ -64,7 +64,7 @@ TEST_CASE("charset: every Japanese charset decodes, extension characters include
     };
     struct Codec {
         const char* glibc;
-        const char* label;
+        std::string label;
     };
     const std::vector<Codec> codecs = {
         {"CP932", "Shift_JIS"}, {"CP932", "cp932"}, {"EUC-JP-MS", "EUC-JP"},
@@ -109,7 +109,7 @@ TEST_CASE("charset: wrong and missing labels are detected") {
     const std::string s = "未承諾広告※新商品のご案内";
     struct Case {
         std::string bytes;
-        const char* label;
+        std::string label;
     };
     const std::vector<Case> cases = {
         {encode(s, "CP932"), "iso-2022-jp"}, {encode(s, "EUC-JP"), "Shift_JIS"},
@@ -150,7 +150,7 @@ TEST_CASE("charset: split at every byte, decoding each half never breaks the oth
     for (const char* cs : {"CP932", "EUC-JP-MS", "UTF-8"}) {
         const std::string bytes = encode(s, cs);
         for (std::size_t cut = 0; cut <= bytes.size(); ++cut) {
-            CAPTURE(cs);
+            CAPTURE(std::string_view(cs));
             CAPTURE(cut);
             const std::string a = to_utf8(bytes.substr(0, cut), cs);
             const std::string b = to_utf8(bytes.substr(cut), cs);

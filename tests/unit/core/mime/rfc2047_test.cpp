@@ -106,9 +106,9 @@ TEST_CASE("mime: adjacent words are joined as bytes before charset decoding") {
     const std::string text = "未承諾広告①ｾｰﾙ";
     struct Codec {
         const char* glibc;
-        const char* label;
+        std::string label;
     };
-    for (const Codec c : {Codec{"CP932", "Shift_JIS"}, Codec{"EUC-JP-MS", "EUC-JP"},
+    for (const Codec& c : {Codec{"CP932", "Shift_JIS"}, Codec{"EUC-JP-MS", "EUC-JP"},
                           Codec{"UTF-8", "UTF-8"}, Codec{"ISO-2022-JP-3", "ISO-2022-JP"}}) {
         std::string bytes = c.glibc == std::string("ISO-2022-JP-3")
                                 ? std::string("\x1B$BL$>5Bz9-9p-!\x1B(I>0Y\x1B(B")
@@ -170,7 +170,7 @@ TEST_CASE("mime: raw 8-bit and raw JIS header text is detected") {
 
 TEST_CASE("mime: hostile header values decode in linear time within bounds") {
     struct Case {
-        const char* what;
+        std::string what;
         std::string in;
     };
     std::string words;

@@ -41,7 +41,7 @@ TEST_CASE("mime: content-type parameters") {
 
 TEST_CASE("mime: walker finds decoded text parts") {
     struct Case {
-        const char* what;
+        std::string what;
         std::string msg;
         std::vector<std::string> want;
     };
@@ -100,7 +100,7 @@ TEST_CASE("mime: walker bounds: deep nesting, many parts, big bodies") {
     std::string big = "Content-Type: text/plain\n\n" + std::string(20u << 20, 'a');
 
     struct Case {
-        const char* what;
+        std::string what;
         std::string msg;
         bool truncated;
     };
