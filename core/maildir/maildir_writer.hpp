@@ -1,0 +1,94 @@
+// Writing messages into a Maildir the way the specification and Dovecot
+// require, so a reader never sees a partial file in new/ and a crash at any
+// point loses nothing that was acknowledged:
+//
+//   1. create tmp/<unique> with O_CREAT|O_EXCL|O_NOFOLLOW (openat on tmp/);
+//   2. write every byte, fsync, close (each checked: NFS reports ENOSPC at close);
+//   3. rename (RENAME_NOREPLACE) or hard-link it into new/ under the same
+//      unique name; fsync new/ so the directory entry is on disk;
+//   4. only then report success. Any failure unlinks the tmp/ file.
+//
+// One staged file can be linked into several Maildirs (LMTP with several
+// recipients writes the message once); each link gets its own unique name.
+// Errors carry errno_error's kinds: ENOSPC, EDQUOT, EIO are Temp; the rest
+// Internal, which delivery agents also treat as temporary.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/maildir/maildir.hpp"
+#include "core/maildir/unique_name.hpp"
+#include "core/util/result.hpp"
+
+namespace yubin::maildir {
+
+// The system calls whose failure matters, injectable so tests can make a
+// disk fill up (ENOSPC) or fail (EIO) at any step.
+struct FileOps {
+    ssize_t (*write)(int, const void*, std::size_t) = ::write;
+    int (*fsync)(int) = ::fsync;
+};
+
+struct Delivered {
+    std::string name;  // file name in new/
+    std::string path;  // full path, for logs
+    std::uint64_t size = 0;
+};
+
+class MaildirWriter;
+
+// A message written and fsynced in some Maildir's tmp/, not yet visible.
+// Destroying it unlinks the tmp/ file.
+class StagedFile {
+public:
+    StagedFile(StagedFile&& o) noexcept;
+    StagedFile& operator=(StagedFile&&) = delete;
+    StagedFile(const StagedFile&) = delete;
+    ~StagedFile();
+    [[nodiscard]] std::uint64_t size() const { return size_; }
+    [[nodiscard]] const std::string& name() const { return name_; }
+
+private:
+    friend class MaildirWriter;
+    StagedFile(int tmp_dir, std::string name, std::uint64_t size)
+        : tmp_dir_(tmp_dir), name_(std::move(name)), size_(size) {}
+    int tmp_dir_ = -1;  // borrowed from the Maildir, which must outlive this
+    std::string name_;
+    std::uint64_t size_ = 0;
+};
+
+class MaildirWriter {
+public:
+    explicit MaildirWriter(UniqueNamer namer, FileOps ops = {})
+        : namer_(std::move(namer)), ops_(ops) {}
+
+    // Steps 1-2: the concatenation of `parts` into md's tmp/.
+    [[nodiscard]] Result<StagedFile> stage(const Maildir& md,
+                                           std::span<const std::string_view> parts);
+
+    // Steps 3-4 into dst (md or one of its folders, same filesystem): a hard
+    // link, so the staged file can be committed again elsewhere. Fails with
+    // the errno's kind; on EXDEV (another filesystem) the caller stages anew.
+    [[nodiscard]] Result<Delivered> commit_link(const StagedFile& file, const Maildir& dst);
+
+    // Steps 3-4 by rename: the staged file is used up (cheapest for one recipient).
+    [[nodiscard]] Result<Delivered> commit_move(StagedFile&& file, const Maildir& dst);
+
+    // stage + commit_move into the same Maildir.
+    [[nodiscard]] Result<Delivered> deliver(const Maildir& md,
+                                            std::span<const std::string_view> parts);
+
+private:
+    [[nodiscard]] Result<Delivered> commit(const StagedFile& file, const Maildir& dst, bool move);
+
+    UniqueNamer namer_;
+    FileOps ops_;
+};
+
+}  // namespace yubin::maildir

@@ -1,0 +1,220 @@
+#include <doctest/doctest.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/maildir/maildir_writer.hpp"
+#include "temp_dir.hpp"
+
+using namespace yubin;
+using namespace yubin::maildir;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::vector<std::string> entries(const std::string& dir) {
+    std::vector<std::string> out;
+    for (auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
+    return out;
+}
+
+MaildirWriter writer(FileOps ops = {}) {
+    return MaildirWriter(UniqueNamer("host.example", 77, [] { return Timestamp{1700000000, 5}; }),
+                         ops);
+}
+
+// Failure injection: the write or fsync call number `fail_at` (1-based)
+// fails with `fail_errno`; earlier ones pass through, writing at most
+// `short_write` bytes at a time to exercise the partial-write loop.
+int g_calls = 0;
+int g_fail_at = 0;
+int g_fail_errno = 0;
+std::size_t g_short_write = 0;
+
+ssize_t flaky_write(int fd, const void* p, std::size_t n) {
+    if (++g_calls == g_fail_at) {
+        errno = g_fail_errno;
+        return -1;
+    }
+    if (g_short_write && n > g_short_write) n = g_short_write;
+    return ::write(fd, p, n);
+}
+int flaky_fsync(int fd) {
+    if (++g_calls == g_fail_at) {
+        errno = g_fail_errno;
+        return -1;
+    }
+    return ::fsync(fd);
+}
+
+}  // namespace
+
+TEST_CASE("maildir: deliver writes the exact bytes into new/ and leaves tmp/ empty") {
+    test::TempDir t;
+    auto md = Maildir::open(t.path() + "/Maildir", {.create = true});
+    REQUIRE(md);
+    auto w = writer();
+    std::string head = "Return-Path: <a@b.example>\n";
+    std::string body("Subject: x\n\nbody\0with NUL\xff\n", 29);
+    std::string_view parts[] = {head, body};
+    auto d = w.deliver(*md, parts);
+    REQUIRE_MESSAGE(d, (d ? "" : d.error().what));
+    CHECK(d->name == "1700000000.M5P77Q1.host.example,S=" + std::to_string(head.size() + body.size()));
+    CHECK(d->size == head.size() + body.size());
+    CHECK(slurp(d->path) == head + body);
+    CHECK(entries(md->path() + "/tmp").empty());
+    CHECK(entries(md->path() + "/new") == std::vector<std::string>{d->name});
+    const auto perms = fs::status(d->path).permissions() & fs::perms::all;
+    CHECK((perms == (fs::perms::owner_read | fs::perms::owner_write)));
+}
+
+TEST_CASE("maildir: an empty message and a large one are delivered whole") {
+    test::TempDir t;
+    auto md = Maildir::open(t.path() + "/Maildir", {.create = true});
+    REQUIRE(md);
+    auto w = writer();
+    std::vector<std::string_view> none;
+    auto d0 = w.deliver(*md, none);
+    REQUIRE(d0);
+    CHECK(slurp(d0->path).empty());
+    std::string big(5 << 20, 'x');
+    std::string_view parts[] = {big};
+    auto d1 = w.deliver(*md, parts);
+    REQUIRE(d1);
+    CHECK(fs::file_size(d1->path) == big.size());
+    CHECK(d0->name != d1->name);
+}
+
+TEST_CASE("maildir: partial writes are continued, not truncated") {
+    test::TempDir t;
+    auto md = Maildir::open(t.path() + "/Maildir", {.create = true});
+    REQUIRE(md);
+    g_calls = 0;
+    g_fail_at = 0;
+    g_short_write = 7;
+    auto w = writer({flaky_write, flaky_fsync});
+    std::string msg(1000, 'm');
+    std::string_view parts[] = {msg};
+    auto d = w.deliver(*md, parts);
+    g_short_write = 0;
+    REQUIRE(d);
+    CHECK(slurp(d->path) == msg);
+}
+
+TEST_CASE("maildir: a failure at any write or fsync leaves nothing in tmp/ or new/") {
+    // Calls for a two-part message written in one piece each: write, write,
+    // fsync(file), fsync(new/). Each failing in turn, with each errno kind.
+    struct Errno { int e; ErrorKind want; };
+    const Errno errs[] = {{ENOSPC, ErrorKind::Temp}, {EDQUOT, ErrorKind::Temp},
+                          {EIO, ErrorKind::Temp}, {EBADF, ErrorKind::Internal}};
+    for (auto [e, want] : errs) {
+        for (int at = 1; at <= 4; ++at) {
+            CAPTURE(e);
+            CAPTURE(at);
+            test::TempDir t;
+            auto md = Maildir::open(t.path() + "/Maildir", {.create = true});
+            REQUIRE(md);
+            g_calls = 0;
+            g_fail_at = at;
+            g_fail_errno = e;
+            auto w = writer({flaky_write, flaky_fsync});
+            std::string_view parts[] = {"Subject: a\n\n", "body\n"};
+            auto d = w.deliver(*md, parts);
+            g_fail_at = 0;
+            REQUIRE_FALSE(d);
+            CHECK(d.error().kind == want);
+            CHECK(is_temporary(d.error().kind));
+            CHECK(entries(md->path() + "/tmp").empty());
+            CHECK(entries(md->path() + "/new").empty());
+        }
+    }
+}
+
+TEST_CASE("maildir: a name taken in tmp/ or new/ is skipped, never overwritten") {
+    test::TempDir t;
+    auto md = Maildir::open(t.path() + "/Maildir", {.create = true});
+    REQUIRE(md);
+    // Same clock, pid and counter as writer() will produce first and second.
+    std::ofstream(md->path() + "/tmp/1700000000.M5P77Q1.host.example,S=3") << "old";
+    std::ofstream(md->path() + "/new/1700000000.M5P77Q2.host.example,S=3") << "old";
+    auto w = writer();
+    std::string_view parts[] = {"new"};
+    auto d = w.deliver(*md, parts);
+    REQUIRE(d);
+    CHECK(d->name == "1700000000.M5P77Q3.host.example,S=3");
+    CHECK(slurp(md->path() + "/new/1700000000.M5P77Q2.host.example,S=3") == "old");
+    CHECK(slurp(d->path) == "new");
+}
+
+TEST_CASE("maildir: one staged file is hard-linked into several Maildirs and a folder") {
+    test::TempDir t;
+    auto a = Maildir::open(t.path() + "/a/Maildir", {.create = true, .create_parents = true});
+    auto b = Maildir::open(t.path() + "/b/Maildir", {.create = true, .create_parents = true});
+    REQUIRE(a);
+    REQUIRE(b);
+    auto junk = b->folder("Junk", true);
+    REQUIRE(junk);
+    auto w = writer();
+    std::string_view parts[] = {"Subject: s\n\nhello\n"};
+    {
+        auto staged = w.stage(*a, parts);
+        REQUIRE(staged);
+        CHECK(entries(a->path() + "/tmp").size() == 1);
+        auto d1 = w.commit_link(*staged, *a);
+        auto d2 = w.commit_link(*staged, *b);
+        auto d3 = w.commit_link(*staged, *junk);
+        REQUIRE(d1);
+        REQUIRE(d2);
+        REQUIRE(d3);
+        CHECK(slurp(d2->path) == "Subject: s\n\nhello\n");
+        CHECK(slurp(d3->path) == "Subject: s\n\nhello\n");
+        CHECK(fs::hard_link_count(d1->path) == 4);  // tmp + three links
+    }
+    // The staged file is gone with its owner; the links stay.
+    CHECK(entries(a->path() + "/tmp").empty());
+    CHECK(entries(b->path() + "/new").size() == 1);
+    CHECK(entries(junk->path() + "/new").size() == 1);
+}
+
+TEST_CASE("maildir: commit_move into a folder renames, leaving tmp/ empty") {
+    test::TempDir t;
+    auto md = Maildir::open(t.path() + "/Maildir", {.create = true});
+    REQUIRE(md);
+    auto junk = md->folder("Junk", true);
+    REQUIRE(junk);
+    auto w = writer();
+    std::string_view parts[] = {"x"};
+    auto staged = w.stage(*md, parts);
+    REQUIRE(staged);
+    auto d = w.commit_move(std::move(*staged), *junk);
+    REQUIRE(d);
+    CHECK(entries(md->path() + "/tmp").empty());
+    CHECK(entries(junk->path() + "/new").size() == 1);
+    CHECK(fs::hard_link_count(d->path) == 1);
+}
+
+TEST_CASE("maildir: a dropped StagedFile removes its tmp/ file") {
+    test::TempDir t;
+    auto md = Maildir::open(t.path() + "/Maildir", {.create = true});
+    REQUIRE(md);
+    auto w = writer();
+    std::string_view parts[] = {"x"};
+    {
+        auto staged = w.stage(*md, parts);
+        REQUIRE(staged);
+        CHECK(entries(md->path() + "/tmp").size() == 1);
+    }
+    CHECK(entries(md->path() + "/tmp").empty());
+    CHECK(entries(md->path() + "/new").empty());
+}
