@@ -19,6 +19,36 @@ constexpr auto kSchema = std::to_array<Param>({
      "0 = no yubin limit (Postfix's message_size_limit still applies)."},
     {"default_quota", Type::Size, "0", 0, kNoMax, "",
      "Maildir++ quota in bytes given to new mailboxes; 0 = no quota."},
+    {"milter_allow_discard", Type::Bool, "no", 0, 0, "",
+     "yubin-milter: whether a rule with action discard may drop a message (always logged); with no, "
+     "such a message is put on hold (quarantine) instead."},
+    {"milter_count_body", Type::Bool, "yes", 0, 0, "",
+     "yubin-milter: count the bytes of every message as they stream and refuse at end of message one "
+     "larger than the smallest size limit of its recipients; no = check only the SIZE= a client "
+     "declares."},
+    {"milter_filter", Type::Bool, "yes", 0, 0, "",
+     "yubin-milter: run the filter rules (milter_rules_file) on every message."},
+    {"milter_filter_authenticated", Type::Bool, "no", 0, 0, "",
+     "yubin-milter: also filter mail from SASL-authenticated clients (submission)."},
+    {"milter_listen", Type::Listen, "unix:/var/spool/postfix/yubin/milter", 0, 0, "",
+     "yubin-milter: where it listens, unix:PATH or inet:HOST:PORT; Postfix's smtpd_milters names "
+     "the same socket."},
+    {"milter_local_domains", Type::List, "", 0, 0, "",
+     "yubin-milter: domains (and IP literals such as [192.0.2.1]) that count as local in addition "
+     "to the domains of the store."},
+    {"milter_max_message_size", Type::Size, "0", 0, kNoMax, "",
+     "yubin-milter: size limit in bytes for every message, whoever sends or receives it; 0 = none."},
+    {"milter_rules_file", Type::String, "", 0, 0, "",
+     "yubin-milter: filter rules file (format: contrib/rules/README.md); empty = the built-in "
+     "rules (reject 未承諾広告)."},
+    {"milter_socket_group", Type::String, "", 0, 0, "",
+     "yubin-milter: group of the unix socket, which then gets mode 0660; empty = mode 0666 (the "
+     "directory controls access)."},
+    {"milter_trusted_networks", Type::List, "127.0.0.0/8 [::1]/128", 0, 0, "",
+     "yubin-milter: clients in these networks may relay, as Postfix's mynetworks; authenticated "
+     "clients may relay from anywhere."},
+    {"milter_user", Type::String, "", 0, 0, "",
+     "yubin-milter: user to run as after binding its socket when started as root; empty = stay."},
     {"password_scheme", Type::Enum, "ARGON2ID", 0, 0, "ARGON2ID|SHA512-CRYPT|BLF-CRYPT|SSHA512",
      "Dovecot password scheme used for new passwords and for rehashing on login."},
     {"recipient_delimiter", Type::String, "+", 0, 0, "",

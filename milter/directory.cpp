@@ -1,0 +1,87 @@
+#include "milter/directory.hpp"
+
+#include <algorithm>
+
+#include "core/util/strings.hpp"
+
+namespace yubin::milter {
+namespace {
+
+constexpr std::size_t kMaxIdleStores = 16;
+
+}  // namespace
+
+Result<std::shared_ptr<StoreDirectory>> StoreDirectory::open(DirectoryOptions opts) {
+    opts.store_options.read_only = true;
+    for (auto& d : opts.local_domains) {
+        d = to_lower(d);
+        if (!d.empty() && d.back() == '.') d.pop_back();
+    }
+    std::shared_ptr<StoreDirectory> dir(new StoreDirectory(std::move(opts)));
+    if (!dir->opts_.store_spec.empty()) {
+        auto s = dir->acquire();
+        if (!s) return fail(s.error());
+        dir->release(std::move(*s));
+    }
+    return dir;
+}
+
+Result<std::unique_ptr<store::Store>> StoreDirectory::acquire() {
+    {
+        std::lock_guard lock(mu_);
+        if (!idle_.empty()) {
+            auto s = std::move(idle_.back());
+            idle_.pop_back();
+            return s;
+        }
+    }
+    return store::open_store(opts_.store_spec, opts_.store_options);
+}
+
+void StoreDirectory::release(std::unique_ptr<store::Store> s) {
+    std::lock_guard lock(mu_);
+    if (idle_.size() < kMaxIdleStores) idle_.push_back(std::move(s));
+}
+
+Result<bool> StoreDirectory::is_local_domain(std::string_view domain) {
+    const std::string d = to_lower(domain);
+    if (std::find(opts_.local_domains.begin(), opts_.local_domains.end(), d) !=
+        opts_.local_domains.end())
+        return true;
+    if (opts_.store_spec.empty() || d.empty() || d.front() == '[') return false;
+    auto s = acquire();
+    if (!s) return fail(s.error());
+    auto got = (*s)->get_domain(d);
+    if (got) {
+        release(std::move(*s));
+        return true;
+    }
+    if (got.error().kind == ErrorKind::NotFound) {
+        release(std::move(*s));
+        return false;
+    }
+    return fail(got.error());  // the store is dropped: a fresh one next time
+}
+
+Result<std::int64_t> StoreDirectory::size_limit(std::string_view local, std::string_view domain) {
+    auto is_local = is_local_domain(domain);
+    if (!is_local) return fail(is_local.error());
+    if (!*is_local) return 0;
+    if (opts_.store_spec.empty()) return opts_.default_max_message_size;
+    auto s = acquire();
+    if (!s) return fail(s.error());
+    const std::string address = std::string(local) + "@" + to_lower(domain);
+    auto m = store::find_mailbox(**s, address, opts_.store_options.recipient_delimiter);
+    if (!m && m.error().kind != ErrorKind::NotFound) return fail(m.error());
+    if (m && m->max_message_size > 0) {
+        release(std::move(*s));
+        return m->max_message_size;
+    }
+    auto d = (*s)->get_domain(to_lower(domain));
+    if (!d && d.error().kind != ErrorKind::NotFound) return fail(d.error());
+    release(std::move(*s));
+    if (d && d->max_message_size > 0) return d->max_message_size;
+    return opts_.default_max_message_size;
+}
+
+}  // namespace yubin::milter
