@@ -19,6 +19,28 @@ constexpr auto kSchema = std::to_array<Param>({
      "0 = no yubin limit (Postfix's message_size_limit still applies)."},
     {"default_quota", Type::Size, "0", 0, kNoMax, "",
      "Maildir++ quota in bytes given to new mailboxes; 0 = no quota."},
+    {"lda_filter", Type::Bool, "yes", 0, 0, "",
+     "Run the filter rules (lda_rules_file) in yubin-lda before delivery: reject, discard, junk "
+     "or tag."},
+    {"lda_folder_from_extension", Type::Bool, "yes", 0, 0, "",
+     "Deliver user+folder@domain into the Maildir++ folder .folder when that folder exists "
+     "(never creates it)."},
+    {"lda_junk_folder", Type::String, "Junk", 0, 0, "",
+     "Maildir++ folder for the filter's junk and quarantine actions; created and subscribed on "
+     "first use."},
+    {"lda_mailbox", Type::String, "Maildir/", 0, 0, "",
+     "Local users' Maildir for yubin-lda as mailbox_command: relative to $HOME, or absolute."},
+    {"lda_message_size_limit", Type::Size, "104857600", 0, kNoMax, "",
+     "Largest message yubin-lda reads (bytes); a larger one fails with 5.3.4; 0 = no limit."},
+    {"lda_quota_full_action", Type::Enum, "bounce", 0, 0, "bounce|defer",
+     "A message that would exceed the Maildir++ quota: bounce (5.2.2) or defer (4.2.2, Postfix "
+     "retries)."},
+    {"lda_reject_action", Type::Enum, "junk", 0, 0, "junk|bounce",
+     "What yubin-lda does with a rule's reject: junk files the message into lda_junk_folder "
+     "(the sender, often forged, gets no bounce); bounce fails it with 5.7.1 and the rule's text."},
+    {"lda_rules_file", Type::String, "", 0, 0, "",
+     "Filter rules file for yubin-lda (format in contrib/rules/README.md); empty = the built-in "
+     "rules."},
     {"milter_allow_discard", Type::Bool, "no", 0, 0, "",
      "yubin-milter: whether a rule with action discard may drop a message (always logged); with no, "
      "such a message is put on hold (quarantine) instead."},

@@ -1,0 +1,67 @@
+// One message to one mailbox, the same in every mode (mailbox_command, pipe,
+// LMTP): loop check, filter rules, folder choice, quota, Maildir write, one
+// log line. What a mode decides before (which Maildir, which quota) comes in
+// a Mailbox; what happened goes out as an Outcome (outcome.hpp).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/log/logger.hpp"
+#include "core/maildir/maildir_writer.hpp"
+#include "core/maildir/quota.hpp"
+#include "core/rules/rule_set.hpp"
+#include "lda/outcome.hpp"
+
+namespace yubin::config {
+class Config;
+}
+
+namespace yubin::lda {
+
+struct Settings {
+    std::string junk_folder = "Junk";
+    bool folder_from_extension = true;  // user+folder@domain -> .folder when it exists
+    bool quota_full_temporary = false;  // lda_quota_full_action = defer
+    bool reject_bounces = false;        // lda_reject_action = bounce
+    std::shared_ptr<const rules::RuleSet> rules;  // null: no filtering
+    rules::Limits limits;
+
+    // From yubin.cf (lda_* parameters); the rules file is loaded here.
+    [[nodiscard]] static Result<Settings> from_config(const config::Config& cfg);
+};
+
+struct Envelope {
+    std::string sender;     // "" for bounces
+    std::string recipient;  // as Postfix gave it, extension included
+    std::string queue_id;   // for log lines; "" if unknown
+};
+
+struct Mailbox {
+    std::string maildir;            // the Maildir root
+    bool create_parents = false;    // virtual: <base>/<domain>/<user>/ may not exist yet
+    std::string extension;          // "folder" of user+folder, may be empty
+    maildir::QuotaLimits quota;
+};
+
+class Deliverer {
+public:
+    Deliverer(const Settings& settings, maildir::MaildirWriter& writer, log::Logger& log)
+        : settings_(settings), writer_(writer), log_(log) {}
+
+    // Never throws on message content; every failure is an Outcome.
+    [[nodiscard]] Outcome deliver(const Envelope& env, const Mailbox& mbox,
+                                  std::string_view raw_message);
+
+private:
+    Outcome deliver_checked(const Envelope& env, const Mailbox& mbox,
+                            std::string_view raw_message);
+    void log_outcome(const Envelope& env, const Outcome& o, std::size_t size);
+
+    const Settings& settings_;
+    maildir::MaildirWriter& writer_;
+    log::Logger& log_;
+};
+
+}  // namespace yubin::lda

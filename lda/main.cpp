@@ -1,0 +1,250 @@
+// NAME
+//      yubin-lda - Maildir delivery agent for Postfix
+// SYNOPSIS
+//      yubin-lda [-c FILE] [-a EXTENSION] [-f SENDER] [-q QUEUE_ID] [-L] [-v]
+//      yubin-lda [-c FILE] -d RECIPIENT [-f SENDER] [-q QUEUE_ID] [-L] [-v]
+// DESCRIPTION
+//      Reads one message on standard input and delivers it into a Maildir,
+//      the way the Maildir specification demands (unique name in tmp/, fsync,
+//      rename into new/, fsync new/), so that no reader ever sees a partial
+//      message and nothing acknowledged is lost in a crash.
+//
+//      Without -d it is Postfix's mailbox_command for local users, run by
+//      local(8) as the recipient:
+//          mailbox_command = /usr/lib/yubin/yubin-lda -a "$EXTENSION"
+//      It delivers into $HOME/Maildir/ (lda_mailbox), reading HOME, USER,
+//      SENDER, RECIPIENT and EXTENSION from the environment local(8) sets.
+//
+//      With -d it serves virtual domains as a pipe(8) transport, run as the
+//      virtual mail user:
+//          yubin unix - n n - - pipe flags=DRhu user=vmail
+//            argv=/usr/lib/yubin/yubin-lda -f ${sender} -d ${recipient} -q ${queue_id}
+//      The recipient is looked up in the store (extension rules as Postfix's
+//      virtual_mailbox_maps) and delivered into
+//      virtual_mailbox_base/<domain>/<user>/Maildir/, created on first use.
+//
+//      In both modes: a leading "From " line is removed; Return-Path and
+//      Delivered-To are added unless Postfix already added them (flags DR);
+//      a message that already carries Delivered-To for this recipient is a
+//      mail loop (5.4.6); the filter rules (lda_rules_file, default the
+//      shipped 未承諾広告 rule) may reject (5.7.1), discard (logged), file
+//      into lda_junk_folder (created and subscribed), or tag; user+folder
+//      goes into the Maildir++ folder ".folder" when it exists; the Maildir++
+//      quota in maildirsize is checked and kept up to date.
+//
+//      -f is the envelope sender, as in sendmail, procmail, maildrop and
+//      dovecot-lda (so this program does not take the daemons' -f for
+//      "log to stderr": that is -L here).
+// OPTIONS
+//      -c FILE       configuration file (default /etc/yubin/yubin.cf; when
+//                    not given and the default is missing, built-in defaults)
+//      -d RECIPIENT  virtual delivery to this address (pipe mode)
+//      -f SENDER     envelope sender (default $SENDER, empty for bounces)
+//      -a EXTENSION  address extension (default $EXTENSION)
+//      -q QUEUE_ID   Postfix queue id for the log line (default $QUEUE_ID)
+//      -L            log to standard error instead of syslog
+//      -v            verbose logging
+// CONFIGURATION PARAMETERS
+//      lda_mailbox, lda_junk_folder, lda_folder_from_extension, lda_filter,
+//      lda_rules_file, lda_quota_full_action, lda_message_size_limit,
+//      store, store_busy_timeout, recipient_delimiter, virtual_mailbox_base,
+//      default_quota, syslog_facility, syslog_name.
+// EXIT STATUS
+//      0 delivered (or discarded by a rule); 67 unknown user (5.1.1); 77
+//      refused by a rule (5.7.1) or mailbox full with
+//      lda_quota_full_action = bounce (5.2.2); 65 message too big (5.3.4);
+//      69 other permanent failures (mail loop 5.4.6, disabled mailbox 5.2.1);
+//      75 everything else: disk full, I/O error, store unavailable, bad
+//      configuration, running as root, any unexpected error. Postfix bounces
+//      on most other codes, so when in doubt this program says 75. A failure
+//      prints "<enhanced status code> <text>" on standard output, which
+//      Postfix puts in the bounce or defer reason.
+// SECURITY
+//      Refuses to run as root (euid 0): local(8) runs it as the recipient,
+//      pipe(8) as user=vmail. umask 077; every file is created with
+//      O_EXCL|O_NOFOLLOW through directory descriptors. The message is read
+//      with a size bound and parsed with the bounds of core/mime.
+#include <getopt.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/config/config.hpp"
+#include "core/log/logger.hpp"
+#include "core/log/sink.hpp"
+#include "core/maildir/maildir_writer.hpp"
+#include "core/store/store.hpp"
+#include "core/util/strings.hpp"
+#include "lda/delivery.hpp"
+#include "lda/input.hpp"
+#include "lda/mailbox.hpp"
+#include "lda/outcome.hpp"
+
+namespace {
+
+using namespace yubin;
+
+constexpr int kExTempFail = 75;
+
+struct Options {
+    std::string config_path;
+    std::optional<std::string> sender, recipient, extension, queue_id;
+    bool log_stderr = false;
+    bool verbose = false;
+};
+
+std::string env_or(const char* name, std::string_view fallback = "") {
+    const char* v = std::getenv(name);
+    return v ? std::string(v) : std::string(fallback);
+}
+
+// The answer Postfix reads: "<dsn> <text>" on stdout for a failure.
+int answer(const lda::Outcome& o) {
+    if (!o.ok()) std::printf("%s %s\n", o.dsn.c_str(), sanitize_for_log(o.text, 400).c_str());
+    std::fflush(stdout);
+    return lda::exit_status(o);
+}
+
+int early_failure(const std::string& text) {
+    std::printf("4.3.0 yubin-lda: %s\n", sanitize_for_log(text, 400).c_str());
+    std::fflush(stdout);
+    return kExTempFail;
+}
+
+std::optional<Options> parse_options(int argc, char** argv, std::string& error) {
+    Options o;
+    static const option longopts[] = {{"help", no_argument, nullptr, 'h'},
+                                      {nullptr, 0, nullptr, 0}};
+    ::opterr = 0;
+    int c;
+    // "+": stop at the first non-option, never permute (addresses are data).
+    while ((c = ::getopt_long(argc, argv, "+c:d:f:a:q:Lv", longopts, nullptr)) != -1) {
+        switch (c) {
+            case 'c': o.config_path = ::optarg; break;
+            case 'd': o.recipient = ::optarg; break;
+            case 'f': o.sender = ::optarg; break;
+            case 'a': o.extension = ::optarg; break;
+            case 'q': o.queue_id = ::optarg; break;
+            case 'L': o.log_stderr = true; break;
+            case 'v': o.verbose = true; break;
+            default:
+                error = "usage: yubin-lda [-c FILE] [-d RECIPIENT] [-f SENDER] [-a EXT] [-q QID] "
+                        "[-L] [-v]";
+                return std::nullopt;
+        }
+    }
+    if (::optind != argc) {
+        error = "unexpected argument: " + std::string(argv[::optind]);
+        return std::nullopt;
+    }
+    return o;
+}
+
+Result<config::Config> load_config(const Options& o) {
+    if (!o.config_path.empty()) return config::Config::load_file(o.config_path);
+    struct stat st{};
+    if (::stat(std::string(config::kDefaultPath).c_str(), &st) == 0)
+        return config::Config::load_file(std::string(config::kDefaultPath));
+    return config::Config::defaults();
+}
+
+int run(int argc, char** argv) {
+    ::umask(077);
+    std::string usage_error;
+    auto opts = parse_options(argc, argv, usage_error);
+    if (!opts) return early_failure(usage_error);
+    if (::geteuid() == 0) return early_failure("refusing to run as root");
+
+    auto cfg = load_config(*opts);
+    if (!cfg) return early_failure(cfg.error().what);
+
+    std::string ident = cfg->get("syslog_name") + "-lda";
+    std::unique_ptr<log::Sink> sink;
+    if (opts->log_stderr) {
+        sink = std::make_unique<log::StderrSink>(ident);
+    } else {
+        int facility = log::facility_from_name(cfg->get("syslog_facility"));
+        sink = std::make_unique<log::SyslogSink>(ident, facility < 0 ? LOG_MAIL : facility);
+    }
+    log::Logger log(*sink, opts->verbose);
+
+    auto settings = lda::Settings::from_config(*cfg);
+    if (!settings) {
+        log.fatal("{}", settings.error().what);
+        return early_failure(settings.error().what);
+    }
+
+    lda::Envelope env;
+    env.sender = opts->sender ? *opts->sender : env_or("SENDER");
+    env.queue_id = opts->queue_id ? *opts->queue_id : env_or("QUEUE_ID");
+
+    auto message = lda::read_message(STDIN_FILENO,
+                                     static_cast<std::size_t>(cfg->get_int("lda_message_size_limit")));
+    if (!message) {
+        lda::Outcome o = message.error().kind == ErrorKind::Perm
+                             ? lda::perm_failure("5.3.4", message.error().what)
+                             : lda::temp_failure("4.3.0", message.error().what);
+        log.info("{}to=<{}>, from=<{}>, dsn={}, status={} ({})", log::queue_prefix(env.queue_id),
+                 opts->recipient.value_or(env_or("RECIPIENT")), env.sender, o.dsn,
+                 o.temporary() ? "deferred" : "bounced", o.text);
+        return answer(o);
+    }
+
+    lda::Mailbox mbox;
+    if (opts->recipient) {
+        env.recipient = *opts->recipient;
+        store::StoreOptions so;
+        so.read_only = true;
+        so.recipient_delimiter = cfg->get("recipient_delimiter");
+        so.busy_timeout = std::chrono::seconds(cfg->get_int("store_busy_timeout"));
+        auto st = store::open_store(cfg->get("store"), so);
+        if (!st) {
+            log.error("{}store: {}", log::queue_prefix(env.queue_id), st.error().what);
+            return answer(lda::temp_failure("4.3.0", "user store unavailable"));
+        }
+        auto m = lda::virtual_mailbox(**st, *cfg, env.recipient);
+        if (!m) {
+            auto o = lda::lookup_failure(m.error(), env.recipient);
+            log.info("{}to=<{}>, from=<{}>, dsn={}, status={} ({})",
+                     log::queue_prefix(env.queue_id), env.recipient, env.sender, o.dsn,
+                     o.temporary() ? "deferred" : "bounced", o.text);
+            return answer(o);
+        }
+        mbox = std::move(*m);
+    } else {
+        std::string user = env_or("USER", env_or("LOGNAME"));
+        env.recipient = env_or("RECIPIENT", user);
+        auto m = lda::local_mailbox(*cfg, env_or("HOME"),
+                                    opts->extension ? *opts->extension : env_or("EXTENSION"));
+        if (!m) {
+            log.error("{}{}", log::queue_prefix(env.queue_id), m.error().what);
+            return answer(lda::temp_failure("4.3.0", m.error().what));
+        }
+        mbox = std::move(*m);
+    }
+
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
+    maildir::MaildirWriter writer(maildir::UniqueNamer(host, ::getpid()));
+    lda::Deliverer deliverer(*settings, writer, log);
+    return answer(deliverer.deliver(env, mbox, *message));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        return early_failure(std::string("internal error: ") + e.what());
+    } catch (...) {
+        return early_failure("internal error");
+    }
+}

@@ -1,0 +1,228 @@
+#include <doctest/doctest.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/config/config.hpp"
+#include "core/log/logger.hpp"
+#include "core/log/sink.hpp"
+#include "lda/delivery.hpp"
+#include "temp_dir.hpp"
+
+using namespace yubin;
+using namespace yubin::lda;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::vector<std::string> files_in(const std::string& dir) {
+    std::vector<std::string> out;
+    if (!fs::exists(dir)) return out;
+    for (auto& e : fs::directory_iterator(dir)) out.push_back(e.path().string());
+    return out;
+}
+
+constexpr const char* kRules = R"(rule junk-me
+    target  = subject
+    literal = JUNKME
+    action  = junk
+rule tag-me
+    target  = subject
+    literal = TAGME
+    action  = tag
+    text    = [SPAM]
+rule drop-me
+    target  = subject
+    literal = DROPME
+    action  = discard
+rule refuse-me
+    target  = subject
+    literal = REFUSEME
+    action  = reject
+    text    = go away
+)";
+
+int g_fail_errno = 0;
+ssize_t failing_write(int fd, const void* p, std::size_t n) {
+    if (g_fail_errno) {
+        errno = g_fail_errno;
+        return -1;
+    }
+    return ::write(fd, p, n);
+}
+
+struct Fixture {
+    test::TempDir dir;
+    log::MemorySink sink;
+    log::Logger log{sink};
+    Settings settings;
+    maildir::MaildirWriter writer{maildir::UniqueNamer("h", 1), {failing_write, ::fsync}};
+    Mailbox mbox;
+
+    explicit Fixture(std::string extra_config = "") {
+        std::ofstream(dir.path() + "/rules") << kRules;
+        auto cfg = config::Config::parse("lda_rules_file = " + dir.path() + "/rules\n" + extra_config,
+                                         "test.cf");
+        REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().what));
+        auto s = Settings::from_config(*cfg);
+        REQUIRE_MESSAGE(s, (s ? "" : s.error().what));
+        settings = std::move(*s);
+        mbox.maildir = dir.path() + "/Maildir";
+    }
+    Outcome deliver(std::string_view msg, std::string rcpt = "taro@example.test") {
+        Deliverer d(settings, writer, log);
+        return d.deliver({"sender@example.org", rcpt, "4F9D18340B"}, mbox, msg);
+    }
+    std::string md(std::string sub) const { return dir.path() + "/Maildir/" + sub; }
+};
+
+}  // namespace
+
+TEST_CASE("lda: a plain message lands in new/ byte for byte, behind the added headers") {
+    Fixture f;
+    std::string msg("From s Sun Nov 29\nSubject: hello\nX: \xe6\x97\xa5\0\n\nbody\n", 46);
+    auto o = f.deliver(msg);
+    REQUIRE_MESSAGE(o.ok(), o.text);
+    CHECK(o.folder == "INBOX");
+    auto files = files_in(f.md("new"));
+    REQUIRE(files.size() == 1);
+    CHECK(slurp(files[0]) == "Return-Path: <sender@example.org>\nDelivered-To: taro@example.test\n" +
+                                 msg.substr(18));
+    CHECK(files_in(f.md("tmp")).empty());
+    auto lines = f.sink.snapshot();
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].second.starts_with("4F9D18340B: to=<taro@example.test>, from=<sender@example.org>"));
+    CHECK(lines[0].second.find("status=sent (delivered to INBOX)") != std::string::npos);
+}
+
+TEST_CASE("lda: a second Delivered-To for the recipient is a loop, 5.4.6, nothing written") {
+    Fixture f;
+    auto o = f.deliver("Delivered-To: taro@example.test\nReceived: x\nDelivered-To: taro@example.test\n\nb\n");
+    CHECK(o.dsn == "5.4.6");
+    CHECK(files_in(f.md("new")).empty());
+    CHECK(f.sink.snapshot().size() == 1);
+}
+
+TEST_CASE("lda: junk goes to .Junk, created and subscribed") {
+    Fixture f;
+    auto o = f.deliver("Subject: buy JUNKME now\n\nb\n");
+    REQUIRE_MESSAGE(o.ok(), o.text);
+    CHECK(o.folder == "Junk");
+    CHECK(files_in(f.md("new")).empty());
+    auto files = files_in(f.md(".Junk/new"));
+    REQUIRE(files.size() == 1);
+    CHECK(slurp(files[0]).find("X-Yubin-Filter: junk; rule=junk-me\nSubject: buy JUNKME now\n") !=
+          std::string::npos);
+    CHECK(slurp(f.md("subscriptions")) == "V\t2\n\nJunk\n");
+    CHECK(fs::exists(f.md(".Junk/maildirfolder")));
+}
+
+TEST_CASE("lda: reject files into Junk by default, bounces 5.7.1 with lda_reject_action = bounce") {
+    {
+        Fixture f;
+        auto o = f.deliver("Subject: REFUSEME\n\nb\n");
+        CHECK(o.ok());
+        CHECK(o.folder == "Junk");
+    }
+    {
+        Fixture f("lda_reject_action = bounce\n");
+        auto o = f.deliver("Subject: REFUSEME\n\nb\n");
+        CHECK(o.dsn == "5.7.1");
+        CHECK(o.text == "go away");
+        CHECK(files_in(f.md("new")).empty());
+    }
+}
+
+TEST_CASE("lda: discard writes nothing and says so in the log") {
+    Fixture f;
+    auto o = f.deliver("Subject: DROPME\n\nb\n");
+    CHECK(o.ok());
+    CHECK(o.discarded);
+    CHECK(files_in(f.md("new")).empty());
+    auto lines = f.sink.snapshot();
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].second.find("discarded by rule drop-me") != std::string::npos);
+}
+
+TEST_CASE("lda: tag prefixes the Subject and marks the message") {
+    Fixture f;
+    auto o = f.deliver("Subject: TAGME please\n\nb\n");
+    REQUIRE(o.ok());
+    auto files = files_in(f.md("new"));
+    REQUIRE(files.size() == 1);
+    CHECK(slurp(files[0]).ends_with("X-Yubin-Filter: tag; rule=tag-me\nSubject: [SPAM] TAGME please\n\nb\n"));
+}
+
+TEST_CASE("lda: user+folder goes to an existing .folder only") {
+    Fixture f;
+    f.mbox.extension = "lists";
+    REQUIRE(f.deliver("Subject: a\n\nb\n").ok());  // no .lists yet: INBOX, and not created
+    CHECK(files_in(f.md("new")).size() == 1);
+    CHECK_FALSE(fs::exists(f.md(".lists")));
+    fs::create_directories(f.md(".lists/new"));
+    fs::create_directories(f.md(".lists/cur"));
+    fs::create_directories(f.md(".lists/tmp"));
+    auto o = f.deliver("Subject: a\n\nb\n");
+    CHECK(o.folder == "lists");
+    CHECK(files_in(f.md(".lists/new")).size() == 1);
+    f.mbox.extension = "../../x";
+    CHECK(f.deliver("Subject: a\n\nb\n").folder == "INBOX");
+}
+
+TEST_CASE("lda: quota full bounces 5.2.2 or defers 4.2.2, and maildirsize follows deliveries") {
+    for (bool defer : {false, true}) {
+        CAPTURE(defer);
+        Fixture f(defer ? "lda_quota_full_action = defer\n" : "");
+        f.mbox.quota = {200, 0};
+        auto o1 = f.deliver("Subject: a\n\n" + std::string(50, 'x') + "\n");
+        REQUIRE_MESSAGE(o1.ok(), o1.text);
+        auto size1 = fs::file_size(files_in(f.md("new"))[0]);
+        CHECK(slurp(f.md("maildirsize")) == "200S\n0 0\n" + std::to_string(size1) + " 1\n");
+        auto o2 = f.deliver("Subject: a\n\n" + std::string(100, 'x') + "\n");
+        CHECK(o2.dsn == (defer ? "4.2.2" : "5.2.2"));
+        CHECK(files_in(f.md("new")).size() == 1);
+    }
+}
+
+TEST_CASE("lda: a full disk is a temporary failure with nothing left behind") {
+    Fixture f;
+    g_fail_errno = ENOSPC;
+    auto o = f.deliver("Subject: a\n\nb\n");
+    g_fail_errno = 0;
+    CHECK(o.dsn == "4.3.0");
+    CHECK(o.temporary());
+    CHECK(files_in(f.md("new")).empty());
+    CHECK(files_in(f.md("tmp")).empty());
+    auto lines = f.sink.snapshot();
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].second.find("status=deferred") != std::string::npos);
+    CHECK(lines[0].second.find("No space left on device") != std::string::npos);
+}
+
+TEST_CASE("lda: a Maildir that cannot be created is a temporary failure") {
+    Fixture f;
+    f.mbox.maildir = f.dir.path() + "/missing/parent/Maildir";
+    auto o = f.deliver("Subject: a\n\nb\n");
+    CHECK(o.temporary());
+    f.mbox.create_parents = true;
+    CHECK(f.deliver("Subject: a\n\nb\n").ok());
+}
+
+TEST_CASE("lda: the junk folder name is checked at startup") {
+    auto cfg = config::Config::parse("lda_junk_folder = ../x\n", "t.cf");
+    REQUIRE(cfg);
+    auto s = Settings::from_config(*cfg);
+    REQUIRE_FALSE(s);
+    CHECK(s.error().kind == ErrorKind::Config);
+}

@@ -1,0 +1,99 @@
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "core/config/config.hpp"
+#include "core/store/store.hpp"
+#include "lda/input.hpp"
+#include "lda/mailbox.hpp"
+#include "temp_dir.hpp"
+
+using namespace yubin;
+using namespace yubin::lda;
+
+TEST_CASE("lda: local mailbox is lda_mailbox under HOME") {
+    auto cfg = config::Config::parse("default_quota = 1000\n", "t.cf");
+    REQUIRE(cfg);
+    auto m = local_mailbox(*cfg, "/home/taro", "lists");
+    REQUIRE(m);
+    CHECK(m->maildir == "/home/taro/Maildir/");
+    CHECK(m->extension == "lists");
+    CHECK(m->quota.bytes == 1000);
+    CHECK_FALSE(m->create_parents);
+    CHECK_FALSE(local_mailbox(*cfg, "", ""));
+    CHECK_FALSE(local_mailbox(*cfg, "relative", ""));
+    auto abs = config::Config::parse("lda_mailbox = /var/mail/x/\n", "t.cf");
+    REQUIRE(abs);
+    CHECK(local_mailbox(*abs, "", "")->maildir == "/var/mail/x/");
+}
+
+TEST_CASE("lda: virtual mailbox from the store, with extension, quota and failures") {
+    test::TempDir t;
+    auto st = store::open_store("sqlite:" + t.path() + "/y.db", {});
+    REQUIRE_MESSAGE(st, (st ? "" : st.error().what));
+    auto& s = **st;
+    REQUIRE(s.add_domain({.name = "example.test", .quota_bytes = 5000}));
+    REQUIRE(s.add_mailbox({.address = "Taro@example.test"}));
+    REQUIRE(s.add_mailbox({.address = "hana@example.test", .quota_bytes = 7, .quota_messages = 3}));
+    REQUIRE(s.add_mailbox({.address = "off@example.test", .active = false}));
+    auto cfg = config::Config::parse("virtual_mailbox_base = /srv/vmail\n", "t.cf");
+    REQUIRE(cfg);
+
+    auto m = virtual_mailbox(s, *cfg, "taro+lists@example.test");
+    REQUIRE_MESSAGE(m, (m ? "" : m.error().what));
+    CHECK(m->maildir == "/srv/vmail/example.test/taro/Maildir/");
+    CHECK(m->extension == "lists");
+    CHECK(m->create_parents);
+    CHECK(m->quota.bytes == 5000);  // from the domain
+    auto h = virtual_mailbox(s, *cfg, "hana@example.test");
+    REQUIRE(h);
+    CHECK(h->extension.empty());
+    CHECK(h->quota.bytes == 7);
+    CHECK(h->quota.messages == 3);
+
+    auto unknown = virtual_mailbox(s, *cfg, "nobody@example.test");
+    REQUIRE_FALSE(unknown);
+    CHECK(lookup_failure(unknown.error(), "nobody@example.test").dsn == "5.1.1");
+    auto off = virtual_mailbox(s, *cfg, "off@example.test");
+    REQUIRE_FALSE(off);
+    CHECK(lookup_failure(off.error(), "off@example.test").dsn == "5.2.1");
+    CHECK(lookup_failure({ErrorKind::Temp, "db locked"}, "x").dsn == "4.3.0");
+}
+
+TEST_CASE("lda: read_message reads everything up to the limit, and refuses beyond it") {
+    for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{65536}, std::size_t{300000}}) {
+        CAPTURE(size);
+        int p[2];
+        REQUIRE(::pipe(p) == 0);
+        std::string data(size, 'z');
+        pid_t pid = ::fork();
+        if (pid == 0) {
+            ::close(p[0]);
+            std::size_t off = 0;
+            while (off < data.size()) {
+                ssize_t n = ::write(p[1], data.data() + off, data.size() - off);
+                if (n <= 0) break;
+                off += static_cast<std::size_t>(n);
+            }
+            ::_exit(0);
+        }
+        ::close(p[1]);
+        auto got = read_message(p[0], 300000);
+        ::close(p[0]);
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        REQUIRE(got);
+        CHECK(*got == data);
+    }
+    int p[2];
+    REQUIRE(::pipe(p) == 0);
+    REQUIRE(::write(p[1], "0123456789", 10) == 10);
+    ::close(p[1]);
+    auto r = read_message(p[0], 9);
+    ::close(p[0]);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == ErrorKind::Perm);
+}
