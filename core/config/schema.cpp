@@ -108,6 +108,78 @@ std::span<const Param> schema() {
 
 const Param* find_param(std::string_view name) {
     auto it = std::lower_bound(kSchema.begin(), kSchema.end(), name,
+    {"policyd_check", Type::Bool, "no", 0, 0, "",
+     "yubin-policyd dry run: every enforcing policy only logs what it would have answered "
+     "(\"warn: would defer: ...\") and answers DUNNO."},
+    {"policyd_greylist_delay", Type::Time, "300s", 0, 86400, "",
+     "Greylisting: a retry of the same client, sender and recipient passes after this long."},
+    {"policyd_greylist_max_age", Type::Time, "35d", 1, 31622400, "",
+     "Greylisting: a triplet that passed is remembered this long after its last message."},
+    {"policyd_greylist_mode", Type::Enum, "off", 0, 0, "off|warn|enforce",
+     "Greylisting of unauthenticated clients at RCPT (IPv4 grouped by /24, IPv6 by /64): off, warn "
+     "(log only) or enforce."},
+    {"policyd_greylist_retry_window", Type::Time, "2d", 1, 31622400, "",
+     "Greylisting: a retry must come within this long of the first attempt, or it starts over."},
+    {"policyd_idle_timeout", Type::Time, "300s", 1, 86400, "",
+     "yubin-policyd closes a connection that has not completed a request for this long (Postfix "
+     "reconnects when it needs to; its own smtpd_policy_service_max_idle is 300s)."},
+    {"policyd_listen", Type::Listen, "inet:127.0.0.1:10031", 0, 0, "",
+     "Where yubin-policyd listens: unix:PATH or inet:HOST:PORT, the address given to Postfix's "
+     "check_policy_service."},
+    {"policyd_max_attributes", Type::Int, "100", 10, 10000, "",
+     "Most attribute lines accepted in one policy request; a longer request is logged and the "
+     "connection closed without a reply."},
+    {"policyd_max_connections", Type::Int, "1000", 1, 100000, "",
+     "Most open client connections; further ones wait in the listen backlog."},
+    {"policyd_max_request_bytes", Type::Size, "16384", 1024, 1048576, "",
+     "Largest policy request in bytes; a longer one is logged and the connection closed without a "
+     "reply."},
+    {"policyd_memory_max_keys", Type::Int, "1000000", 1000, 100000000, "",
+     "Most rate-limit and greylist entries the memory state backend holds; when full and nothing "
+     "has expired, policyd_state_failure_action applies."},
+    {"policyd_quota_action", Type::Enum, "reject", 0, 0, "reject|defer",
+     "What a RCPT to a mailbox over its quota gets: reject (552 5.2.2) or defer (452 4.2.2)."},
+    {"policyd_quota_mode", Type::Enum, "enforce", 0, 0, "off|warn|enforce",
+     "Recipient quota check at RCPT against the mailbox's Maildir++ maildirsize file: off, warn or "
+     "enforce."},
+    {"policyd_rate_action", Type::Enum, "DEFER_IF_PERMIT", 0, 0, "DEFER_IF_PERMIT|DEFER|REJECT",
+     "The access(5) action for a client over a rate limit (with a 4.7.1 or, for REJECT, a 5.7.1 "
+     "text)."},
+    {"policyd_rate_client", Type::String, "", 0, 0, "",
+     "Rate limits per client IP address (IPv6 per /64), as KIND:COUNT/WINDOW items, KIND messages, "
+     "recipients or bytes (e.g. messages:100/1h recipients:1000/1d bytes:100M/1d); empty = none."},
+    {"policyd_rate_global", Type::String, "", 0, 0, "",
+     "Rate limits for the whole server (all clients together), same syntax as "
+     "policyd_rate_client."},
+    {"policyd_rate_mode", Type::Enum, "enforce", 0, 0, "off|warn|enforce",
+     "Rate limits: off, warn (log only) or enforce. Counted once per message at END-OF-MESSAGE, "
+     "checked at RCPT and DATA."},
+    {"policyd_rate_sasl_user", Type::String, "", 0, 0, "",
+     "Rate limits per SASL login, same syntax as policyd_rate_client."},
+    {"policyd_rate_sender", Type::String, "", 0, 0, "",
+     "Rate limits per envelope sender address, same syntax as policyd_rate_client."},
+    {"policyd_rate_sender_domain", Type::String, "", 0, 0, "",
+     "Rate limits per envelope sender domain, same syntax as policyd_rate_client."},
+    {"policyd_recipient_limit_authenticated", Type::Int, "0", 0, 1000000, "",
+     "Most recipients of one message from a SASL-authenticated client; 0 = no limit."},
+    {"policyd_recipient_limit_mode", Type::Enum, "enforce", 0, 0, "off|warn|enforce",
+     "Recipient limit per message (checked at DATA and END-OF-MESSAGE): off, warn or enforce."},
+    {"policyd_recipient_limit_unauthenticated", Type::Int, "0", 0, 1000000, "",
+     "Most recipients of one message from a client that did not authenticate; 0 = no limit."},
+    {"policyd_redis_timeout", Type::Time, "1s", 1, 60, "",
+     "How long yubin-policyd waits for Redis before policyd_state_failure_action applies."},
+    {"policyd_sender_login_mode", Type::Enum, "enforce", 0, 0, "off|warn|enforce",
+     "An authenticated client may only use its own address and the aliases that lead to it as "
+     "MAIL FROM (553 5.7.1 otherwise): off, warn or enforce."},
+    {"policyd_state", Type::String, "memory", 0, 0, "",
+     "Where rate-limit and greylist state lives: memory (this host only), redis:HOST:PORT or "
+     "redis:unix:PATH (shared by several hosts)."},
+    {"policyd_state_failure_action", Type::Enum, "DUNNO", 0, 0, "DUNNO|DEFER_IF_PERMIT",
+     "Answer of a state-dependent policy when the state (Redis) cannot be reached: DUNNO never "
+     "blocks mail because counters are down."},
+    {"policyd_user", Type::String, "vmail", 0, 0, "",
+     "The user yubin-policyd runs as after binding its socket; it must read the store and the "
+     "maildirsize files. Empty: keep the starting user (refused for root)."},
                                [](const Param& p, std::string_view n) { return p.name < n; });
     return it != kSchema.end() && it->name == name ? &*it : nullptr;
 }

@@ -1,0 +1,427 @@
+#include "policyd/policy.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <exception>
+
+#include "core/config/value.hpp"
+#include "core/store/address.hpp"
+#include "core/util/strings.hpp"
+#include "policyd/maildirsize.hpp"
+
+namespace yubin::policyd {
+namespace {
+
+constexpr std::int64_t kStateWarningIntervalMs = 60'000;
+
+Mode parse_mode(const std::string& v) {
+    if (v == "off") return Mode::Off;
+    if (v == "warn") return Mode::Warn;
+    return Mode::Enforce;
+}
+
+std::string_view kind_name(RateRule::Kind k) {
+    switch (k) {
+        case RateRule::Kind::Messages:
+            return "messages";
+        case RateRule::Kind::Recipients:
+            return "recipients";
+        case RateRule::Kind::Bytes:
+            return "bytes";
+    }
+    return "messages";
+}
+
+std::string_view class_name(RateClass c) {
+    switch (c) {
+        case RateClass::SaslUser:
+            return "sasl_username";
+        case RateClass::Sender:
+            return "sender";
+        case RateClass::SenderDomain:
+            return "sender_domain";
+        case RateClass::Client:
+            return "client";
+        case RateClass::Global:
+            return "server";
+    }
+    return "server";
+}
+
+std::string window_text(std::int64_t s) {
+    if (s % 604800 == 0) return std::to_string(s / 604800) + "w";
+    if (s % 86400 == 0) return std::to_string(s / 86400) + "d";
+    if (s % 3600 == 0) return std::to_string(s / 3600) + "h";
+    if (s % 60 == 0) return std::to_string(s / 60) + "m";
+    return std::to_string(s) + "s";
+}
+
+std::string domain_of(std::string_view address) {
+    auto at = address.rfind('@');
+    return at == std::string_view::npos ? std::string() : to_lower(address.substr(at + 1));
+}
+
+// The code of a rate or greylist action: DEFER_IF_PERMIT and DEFER carry a
+// 4.x.x text, REJECT a 5.x.x one.
+std::string with_code(const std::string& action, std::string_view text) {
+    return action + (action == "REJECT" ? " 5.7.1 " : " 4.7.1 ") + std::string(text);
+}
+
+}  // namespace
+
+Result<std::vector<RateRule>> parse_rate_rules(std::string_view text) {
+    std::vector<RateRule> out;
+    for (auto item : split_any(text, ", \t\r\n")) {
+        auto bad = [&](std::string_view why) {
+            return fail(ErrorKind::BadInput, "bad rate \"" + sanitize_for_log(item, 60) +
+                                                 "\": " + std::string(why) +
+                                                 " (want KIND:COUNT/WINDOW, e.g. messages:100/1h)");
+        };
+        auto colon = item.find(':');
+        auto slash = item.find('/');
+        if (colon == std::string_view::npos || slash == std::string_view::npos || slash < colon)
+            return bad("syntax");
+        RateRule r;
+        auto kind = item.substr(0, colon);
+        if (kind == "messages")
+            r.kind = RateRule::Kind::Messages;
+        else if (kind == "recipients")
+            r.kind = RateRule::Kind::Recipients;
+        else if (kind == "bytes")
+            r.kind = RateRule::Kind::Bytes;
+        else
+            return bad("KIND is messages, recipients or bytes");
+        auto count = item.substr(colon + 1, slash - colon - 1);
+        std::int64_t mult = 1;
+        if (!count.empty()) {
+            switch (count.back()) {
+                case 'k':
+                    mult = 1024;
+                    break;
+                case 'M':
+                    mult = 1024 * 1024;
+                    break;
+                case 'G':
+                    mult = 1024LL * 1024 * 1024;
+                    break;
+                default:
+                    break;
+            }
+            if (mult != 1) count.remove_suffix(1);
+        }
+        auto n = parse_int(count);
+        if (!n || *n < 0 || *n > (std::int64_t{1} << 50) / mult) return bad("COUNT");
+        r.max = *n * mult;
+        auto w = config::parse_time(item.substr(slash + 1), 's');
+        if (!w || *w <= 0 || *w > 366LL * 86400) return bad("WINDOW");
+        r.window_s = *w;
+        out.push_back(r);
+    }
+    return out;
+}
+
+std::string describe(const RateRule& r) {
+    return std::to_string(r.max) + " " + std::string(kind_name(r.kind)) + " per " +
+           window_text(r.window_s);
+}
+
+Result<PolicySettings> PolicySettings::from_config(const config::Config& cfg) {
+    PolicySettings s;
+    s.dry_run = cfg.get_bool("policyd_check");
+    s.rate_mode = parse_mode(cfg.get("policyd_rate_mode"));
+    s.rate_action = cfg.get("policyd_rate_action");
+    constexpr std::array<std::pair<RateClass, std::string_view>, kRateClasses> params{{
+        {RateClass::SaslUser, "policyd_rate_sasl_user"},
+        {RateClass::Sender, "policyd_rate_sender"},
+        {RateClass::SenderDomain, "policyd_rate_sender_domain"},
+        {RateClass::Client, "policyd_rate_client"},
+        {RateClass::Global, "policyd_rate_global"},
+    }};
+    for (auto [cls, name] : params) {
+        auto rules = parse_rate_rules(cfg.get(name));
+        if (!rules)
+            return fail(ErrorKind::Config, cfg.path() + ": parameter " + std::string(name) + ": " +
+                                               rules.error().what);
+        s.rates[static_cast<std::size_t>(cls)] = std::move(*rules);
+    }
+    s.sender_login_mode = parse_mode(cfg.get("policyd_sender_login_mode"));
+    s.quota_mode = parse_mode(cfg.get("policyd_quota_mode"));
+    s.quota_defer = cfg.get("policyd_quota_action") == "defer";
+    s.mailbox_base = cfg.get("virtual_mailbox_base");
+    s.default_quota = cfg.get_int("default_quota");
+    s.recipient_limit_mode = parse_mode(cfg.get("policyd_recipient_limit_mode"));
+    s.recipient_limit_authenticated = cfg.get_int("policyd_recipient_limit_authenticated");
+    s.recipient_limit_unauthenticated = cfg.get_int("policyd_recipient_limit_unauthenticated");
+    s.greylist_mode = parse_mode(cfg.get("policyd_greylist_mode"));
+    s.greylist_times.delay_ms = cfg.get_int("policyd_greylist_delay") * 1000;
+    s.greylist_times.retry_window_ms = cfg.get_int("policyd_greylist_retry_window") * 1000;
+    s.greylist_times.max_age_ms = cfg.get_int("policyd_greylist_max_age") * 1000;
+    s.state_failure_action = cfg.get("policyd_state_failure_action");
+    s.recipient_delimiter = cfg.get("recipient_delimiter");
+    return s;
+}
+
+Result<store::Store*> StoreHandle::get() {
+    if (store_) return store_.get();
+    std::int64_t now = clock_.now_ms();
+    if (now < next_try_ms_) return fail(ErrorKind::Temp, "store unavailable: " + last_error_);
+    auto s = opener_();
+    if (!s) {
+        next_try_ms_ = now + retry_ms_;
+        last_error_ = s.error().what;
+        return fail(ErrorKind::Temp, "store unavailable: " + last_error_);
+    }
+    store_ = std::move(*s);
+    return store_.get();
+}
+
+std::string client_group(std::string_view address, bool v4_prefix24) {
+    if (address.empty() || address.size() > 64) return {};
+    std::string a(address);
+    unsigned char buf[16];
+    if (::inet_pton(AF_INET, a.c_str(), buf) == 1) {
+        if (v4_prefix24) {
+            char out[INET_ADDRSTRLEN];
+            buf[3] = 0;
+            ::inet_ntop(AF_INET, buf, out, sizeof out);
+            return std::string(out) + "/24";
+        }
+        return a;
+    }
+    if (::inet_pton(AF_INET6, a.c_str(), buf) == 1) {
+        // An IPv4-mapped address is the IPv4 client it names.
+        static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (std::equal(kMapped, kMapped + 12, buf)) {
+            char out[INET_ADDRSTRLEN];
+            if (v4_prefix24) buf[15] = 0;
+            ::inet_ntop(AF_INET, buf + 12, out, sizeof out);
+            return std::string(out) + (v4_prefix24 ? "/24" : "");
+        }
+        std::fill(buf + 8, buf + 16, 0);
+        char out[INET6_ADDRSTRLEN];
+        ::inet_ntop(AF_INET6, buf, out, sizeof out);
+        return std::string(out) + "/64";
+    }
+    return {};
+}
+
+std::optional<Policy::Verdict> Policy::apply(Mode mode, const Request& req,
+                                             std::optional<Verdict> v) {
+    if (!v) return v;
+    bool enforce = mode == Mode::Enforce && !s_.dry_run;
+    std::string word =
+        v->action.starts_with("REJECT") || v->action.starts_with("5") ? "reject" : "defer";
+    std::string sasl = req.sasl_username.empty()
+                           ? ""
+                           : " sasl_username=" + sanitize_for_log(req.sasl_username, 100);
+    log_.info("{}{}{}: {} from {}[{}]: {}; from=<{}> to=<{}>{}", log::queue_prefix(req.queue_id),
+              enforce ? "" : "warn: would ", word, sanitize_for_log(req.protocol_state, 20),
+              sanitize_for_log(req.client_name, 100), sanitize_for_log(req.client_address, 64),
+              v->what, sanitize_for_log(req.sender, 100), sanitize_for_log(req.recipient, 100),
+              sasl);
+    if (!enforce) return std::nullopt;
+    return v;
+}
+
+std::optional<Policy::Verdict> Policy::state_failure(const Error& e) {
+    std::int64_t now = clock_.now_ms();
+    if (now - last_state_warning_ms_ >= kStateWarningIntervalMs) {
+        last_state_warning_ms_ = now;
+        log_.warning("policy state unavailable: {}; answering {} (logged once per minute)", e.what,
+                     s_.state_failure_action);
+    }
+    if (s_.state_failure_action == "DUNNO") return std::nullopt;
+    return Verdict{"DEFER_IF_PERMIT 4.3.0 Temporary policy state failure, try again later",
+                   "state failure"};
+}
+
+std::optional<Policy::Verdict> Policy::store_failure(const Error& e) {
+    log_.warning("store lookup failed: {}", e.what);
+    if (is_temporary(e.kind)) store_.reset();
+    return Verdict{"DEFER_IF_PERMIT 4.3.0 Temporary lookup failure, try again later",
+                   "store failure"};
+}
+
+std::optional<Policy::Verdict> Policy::check_sender_login(const Request& req) {
+    if (s_.sender_login_mode == Mode::Off || req.sasl_username.empty() || req.sender.empty())
+        return std::nullopt;
+    const std::string& login = req.sasl_username;
+    if (iequals(req.sender, login)) return std::nullopt;
+    auto st = store_.get();
+    if (!st) return store_failure(st.error());
+    store::Store& db = **st;
+    const std::string& delim = s_.recipient_delimiter;
+    auto owned_by_login = [&](std::string_view address) -> Result<bool> {
+        if (iequals(address, login)) return true;
+        auto mb = store::find_mailbox(db, address, delim);
+        if (mb) return iequals(mb->address, login);
+        if (mb.error().kind != ErrorKind::NotFound) return fail(mb.error());
+        return false;
+    };
+    auto own = owned_by_login(req.sender);
+    if (!own) return store_failure(own.error());
+    if (*own) return std::nullopt;
+    auto targets = store::resolve_alias(db, req.sender, delim);
+    if (!targets) return store_failure(targets.error());
+    for (const auto& t : *targets) {
+        auto o = owned_by_login(t);
+        if (!o) return store_failure(o.error());
+        if (*o) return std::nullopt;
+    }
+    std::string sender = sanitize_for_log(req.sender, 200);
+    std::string user = sanitize_for_log(login, 200);
+    return apply(
+        s_.sender_login_mode, req,
+        Verdict{"553 5.7.1 <" + sender + ">: Sender address rejected: not owned by user " + user,
+                "sender address not owned by user " + user});
+}
+
+std::optional<Policy::Verdict> Policy::check_quota(const Request& req) {
+    if (s_.quota_mode == Mode::Off || req.recipient.empty()) return std::nullopt;
+    auto st = store_.get();
+    if (!st) return store_failure(st.error());
+    auto mb = store::find_mailbox(**st, req.recipient, s_.recipient_delimiter);
+    if (!mb) {
+        if (mb.error().kind == ErrorKind::NotFound) return std::nullopt;  // not ours to judge
+        return store_failure(mb.error());
+    }
+    std::int64_t limit_bytes = mb->quota_bytes;
+    if (limit_bytes == 0) {
+        auto dom = (*st)->get_domain(mb->domain);
+        if (dom)
+            limit_bytes = dom->quota_bytes;
+        else if (dom.error().kind != ErrorKind::NotFound)
+            return store_failure(dom.error());
+    }
+    if (limit_bytes == 0) limit_bytes = s_.default_quota;
+    std::int64_t limit_messages = mb->quota_messages;
+    if (limit_bytes == 0 && limit_messages == 0) return std::nullopt;
+    std::string dir = s_.mailbox_base;
+    if (!dir.empty() && dir.back() != '/') dir += '/';
+    dir += mb->maildir;
+    auto used = read_maildirsize(dir);
+    if (!used) {
+        if (used.error().kind != ErrorKind::NotFound)
+            log_.warning("quota of {}: {}", sanitize_for_log(mb->address, 100), used.error().what);
+        return std::nullopt;  // unknown use: let delivery decide
+    }
+    std::int64_t incoming = std::max<std::int64_t>(req.size_value(), 1);
+    bool over = (limit_bytes > 0 && used->used_bytes > limit_bytes - incoming) ||
+                (limit_messages > 0 && used->used_messages >= limit_messages);
+    if (!over) return std::nullopt;
+    std::string rcpt = sanitize_for_log(req.recipient, 200);
+    std::string code = s_.quota_defer ? "452 4.2.2 <" : "552 5.2.2 <";
+    return apply(s_.quota_mode, req,
+                 Verdict{code + rcpt + ">: Recipient address rejected: Mailbox full",
+                         "mailbox full (" + std::to_string(used->used_bytes) + " of " +
+                             std::to_string(limit_bytes) + " bytes, " +
+                             std::to_string(used->used_messages) + " messages)"});
+}
+
+std::optional<Policy::Verdict> Policy::check_recipient_limit(const Request& req) {
+    if (s_.recipient_limit_mode == Mode::Off) return std::nullopt;
+    std::int64_t limit = req.sasl_username.empty() ? s_.recipient_limit_unauthenticated
+                                                   : s_.recipient_limit_authenticated;
+    std::int64_t n = req.recipient_count_value();
+    if (limit == 0 || n <= limit) return std::nullopt;
+    return apply(
+        s_.recipient_limit_mode, req,
+        Verdict{
+            "REJECT 5.5.3 Too many recipients (at most " + std::to_string(limit) + " per message)",
+            "too many recipients: " + std::to_string(n) + " > " + std::to_string(limit)});
+}
+
+std::optional<Policy::Verdict> Policy::check_rates(const Request& req, bool count) {
+    if (s_.rate_mode == Mode::Off) return std::nullopt;
+    std::vector<CounterLimit> limits;
+    std::vector<std::pair<RateClass, const RateRule*>> origin;
+    std::int64_t rcpts = std::max<std::int64_t>(req.recipient_count_value(), 1);
+    std::int64_t bytes = req.size_value();
+    for (std::size_t c = 0; c < kRateClasses; ++c) {
+        const auto& rules = s_.rates[c];
+        if (rules.empty()) continue;
+        auto cls = static_cast<RateClass>(c);
+        std::string id;
+        switch (cls) {
+            case RateClass::SaslUser:
+                id = to_lower(req.sasl_username);
+                break;
+            case RateClass::Sender:
+                id = to_lower(req.sender);
+                break;
+            case RateClass::SenderDomain:
+                id = domain_of(req.sender);
+                break;
+            case RateClass::Client:
+                id = client_group(req.client_address, false);
+                break;
+            case RateClass::Global:
+                id = "*";
+                break;
+        }
+        if (id.empty()) continue;
+        for (const auto& r : rules) {
+            std::int64_t amount = r.kind == RateRule::Kind::Messages     ? 1
+                                  : r.kind == RateRule::Kind::Recipients ? rcpts
+                                                                         : bytes;
+            limits.push_back(CounterLimit{"r:" + std::string(class_name(cls)) + ":" + id + ":" +
+                                              std::string(kind_name(r.kind)) + ":" +
+                                              std::to_string(r.window_s),
+                                          r.window_s * 1000, r.max, amount});
+            origin.emplace_back(cls, &r);
+        }
+    }
+    if (limits.empty()) return std::nullopt;
+    auto res = counters_.check_and_add(limits, clock_.now_ms(), count);
+    if (!res) return state_failure(res.error());
+    if (!res->over) return std::nullopt;
+    auto [cls, rule] = origin[res->index];
+    std::string action =
+        with_code(s_.rate_action, "Rate limit exceeded (" + describe(*rule) + "), try again later");
+    return apply(s_.rate_mode, req,
+                 Verdict{action, "rate limit " + describe(*rule) + " exceeded for " +
+                                     std::string(class_name(cls)) + " (" +
+                                     std::to_string(res->current) + " so far)"});
+}
+
+std::optional<Policy::Verdict> Policy::check_greylist(const Request& req) {
+    if (s_.greylist_mode == Mode::Off || !req.sasl_username.empty()) return std::nullopt;
+    std::string client = client_group(req.client_address, true);
+    if (client.empty()) return std::nullopt;
+    std::string key = "g:" + client + "/" + to_lower(req.sender) + "/" + to_lower(req.recipient);
+    auto res = counters_.greylist(key, clock_.now_ms(), s_.greylist_times);
+    if (!res) return state_failure(res.error());
+    if (res->verdict == GreylistResult::Verdict::Pass) return std::nullopt;
+    return apply(s_.greylist_mode, req,
+                 Verdict{"DEFER_IF_PERMIT 4.7.1 Greylisted, try again in " +
+                             std::to_string(res->wait_s) + " seconds",
+                         "greylisted for " + std::to_string(res->wait_s) + "s"});
+}
+
+std::string Policy::decide(const Request& req) noexcept {
+    try {
+        const std::string& state = req.protocol_state;
+        std::optional<Verdict> v;
+        if (state == "MAIL" || state == "RCPT") {
+            v = check_sender_login(req);
+            if (!v && state == "RCPT") v = check_quota(req);
+            if (!v && state == "RCPT") v = check_rates(req, false);
+            if (!v && state == "RCPT") v = check_greylist(req);
+        } else if (state == "DATA") {
+            v = check_recipient_limit(req);
+            if (!v) v = check_rates(req, false);
+        } else if (state == "END-OF-MESSAGE") {
+            v = check_recipient_limit(req);
+            if (!v) v = check_rates(req, true);
+        }
+        return v ? v->action : "DUNNO";
+    } catch (const std::exception& e) {
+        log_.error("internal error: {}", e.what());
+    } catch (...) {
+        log_.error("internal error");
+    }
+    return "DEFER_IF_PERMIT 4.3.0 Temporary internal policy failure";
+}
+
+}  // namespace yubin::policyd

@@ -1,0 +1,150 @@
+// The policies of yubin-policyd and the one function that answers a request.
+//
+// Each policy is off, warn (log what it would do, answer DUNNO) or enforce;
+// policyd_check = yes turns every enforce into warn (a dry run). A request
+// that passes every policy gets DUNNO, never OK: policyd only ever
+// restricts, the decision to accept stays with Postfix's other restrictions.
+//
+// Where each policy looks (protocol_state):
+//   MAIL, RCPT             sender/login: an authenticated client may only use
+//                          MAIL FROM addresses the store gives its login.
+//   RCPT                   recipient quota (Maildir++ maildirsize).
+//   RCPT, DATA             rate limits, checked without counting (an
+//                          over-limit client is stopped early).
+//   DATA, END-OF-MESSAGE   recipient limit per message (recipient_count).
+//   END-OF-MESSAGE         rate limits, checked and counted once per message
+//                          with recipient_count and size; a deferred message
+//                          is not counted.
+//   RCPT                   greylisting (unauthenticated clients only).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/config/config.hpp"
+#include "core/log/logger.hpp"
+#include "core/store/store.hpp"
+#include "core/util/result.hpp"
+#include "policyd/clock.hpp"
+#include "policyd/counters.hpp"
+#include "policyd/request.hpp"
+
+namespace yubin::policyd {
+
+enum class Mode { Off, Warn, Enforce };
+
+// One "KIND:COUNT/WINDOW" item of a policyd_rate_* parameter.
+struct RateRule {
+    enum class Kind { Messages, Recipients, Bytes };
+    Kind kind = Kind::Messages;
+    std::int64_t max = 0;
+    std::int64_t window_s = 0;
+};
+
+// The classes a rate limit applies per, in the order they are checked.
+enum class RateClass { SaslUser, Sender, SenderDomain, Client, Global };
+inline constexpr std::size_t kRateClasses = 5;
+
+// "messages:100/1h recipients:1000/1d bytes:50M/1d" (comma or space
+// separated; COUNT may end in k, M, G = powers of 1024; WINDOW as a yubin.cf
+// time: s, m, h, d, w, default seconds). BadInput naming the bad item.
+[[nodiscard]] Result<std::vector<RateRule>> parse_rate_rules(std::string_view text);
+[[nodiscard]] std::string describe(const RateRule& r);  // "100 messages per 1h"
+
+struct PolicySettings {
+    bool dry_run = false;
+
+    Mode rate_mode = Mode::Enforce;
+    std::string rate_action = "DEFER_IF_PERMIT";  // DEFER_IF_PERMIT | DEFER | REJECT
+    std::array<std::vector<RateRule>, kRateClasses> rates{};
+
+    Mode sender_login_mode = Mode::Enforce;
+
+    Mode quota_mode = Mode::Enforce;
+    bool quota_defer = false;  // 452 4.2.2 instead of 552 5.2.2
+    std::string mailbox_base = "/var/spool/vmail";
+    std::int64_t default_quota = 0;
+
+    Mode recipient_limit_mode = Mode::Enforce;
+    std::int64_t recipient_limit_authenticated = 0;  // 0 = no limit
+    std::int64_t recipient_limit_unauthenticated = 0;
+
+    Mode greylist_mode = Mode::Off;
+    GreylistTimes greylist_times{300'000, 86'400'000, 35LL * 86'400'000};
+
+    std::string state_failure_action = "DUNNO";  // DUNNO | DEFER_IF_PERMIT
+    std::string recipient_delimiter = "+";
+
+    // Config error naming the parameter for a malformed rate list.
+    [[nodiscard]] static Result<PolicySettings> from_config(const config::Config& cfg);
+};
+
+// The store, opened on first use and re-opened after an outage: a policy
+// daemon must not exit (Postfix would then fail every session) because the
+// database is briefly unreadable. Retries at most once per retry interval.
+class StoreHandle {
+public:
+    using Opener = std::function<Result<std::unique_ptr<store::Store>>()>;
+    StoreHandle(Opener opener, const Clock& clock, std::int64_t retry_ms = 5000)
+        : opener_(std::move(opener)), clock_(clock), retry_ms_(retry_ms) {}
+    // Temp when it cannot be opened now.
+    [[nodiscard]] Result<store::Store*> get();
+    // Drops the connection after a Temp error, so the next get() reopens.
+    void reset() { store_.reset(); }
+
+private:
+    Opener opener_;
+    const Clock& clock_;
+    std::int64_t retry_ms_;
+    std::int64_t next_try_ms_ = 0;
+    std::unique_ptr<store::Store> store_;
+    std::string last_error_;
+};
+
+class Policy {
+public:
+    Policy(PolicySettings settings, Counters& counters, StoreHandle& store, const Clock& clock,
+           log::Logger& log)
+        : s_(std::move(settings)), counters_(counters), store_(store), clock_(clock), log_(log) {}
+
+    // The action text for one request ("DUNNO", "DEFER_IF_PERMIT 4.7.1 ...").
+    // Never throws; an internal fault becomes a temporary answer.
+    [[nodiscard]] std::string decide(const Request& req) noexcept;
+
+    [[nodiscard]] const PolicySettings& settings() const { return s_; }
+
+private:
+    struct Verdict {
+        std::string action;  // access(5) action with text
+        std::string what;    // for the log
+    };
+    std::optional<Verdict> check_sender_login(const Request& req);
+    std::optional<Verdict> check_quota(const Request& req);
+    std::optional<Verdict> check_recipient_limit(const Request& req);
+    std::optional<Verdict> check_rates(const Request& req, bool count);
+    std::optional<Verdict> check_greylist(const Request& req);
+    std::optional<Verdict> state_failure(const Error& e);
+    std::optional<Verdict> store_failure(const Error& e);
+    // Logs the verdict; returns it if mode is enforce (and no dry run).
+    std::optional<Verdict> apply(Mode mode, const Request& req, std::optional<Verdict> v);
+
+    PolicySettings s_;
+    Counters& counters_;
+    StoreHandle& store_;
+    const Clock& clock_;
+    log::Logger& log_;
+    std::int64_t last_state_warning_ms_ = -1'000'000'000;
+};
+
+// The client address as policyd groups it: IPv4 as is (or its /24 when
+// v4_prefix24), IPv6 as its /64 ("2001:db8:1:2::/64"). Empty for "unknown"
+// or anything that is not an address.
+[[nodiscard]] std::string client_group(std::string_view address, bool v4_prefix24);
+
+}  // namespace yubin::policyd

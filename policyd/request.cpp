@@ -1,0 +1,174 @@
+#include "policyd/request.hpp"
+
+#include <array>
+#include <limits>
+#include <utility>
+
+#include "core/util/strings.hpp"
+
+namespace yubin::policyd {
+namespace {
+
+struct Attr {
+    std::string_view name;
+    std::string Request::*member;
+    bool numeric;
+};
+
+constexpr auto kAttrs = std::to_array<Attr>({
+    {"request", &Request::request, false},
+    {"protocol_state", &Request::protocol_state, false},
+    {"protocol_name", &Request::protocol_name, false},
+    {"helo_name", &Request::helo_name, false},
+    {"queue_id", &Request::queue_id, false},
+    {"sender", &Request::sender, false},
+    {"recipient", &Request::recipient, false},
+    {"recipient_count", &Request::recipient_count, true},
+    {"client_address", &Request::client_address, false},
+    {"client_name", &Request::client_name, false},
+    {"client_port", &Request::client_port, true},
+    {"reverse_client_name", &Request::reverse_client_name, false},
+    {"instance", &Request::instance, false},
+    {"sasl_method", &Request::sasl_method, false},
+    {"sasl_username", &Request::sasl_username, false},
+    {"sasl_sender", &Request::sasl_sender, false},
+    {"size", &Request::size, true},
+    {"ccert_subject", &Request::ccert_subject, false},
+    {"ccert_issuer", &Request::ccert_issuer, false},
+    {"ccert_fingerprint", &Request::ccert_fingerprint, false},
+    {"ccert_pubkey_fingerprint", &Request::ccert_pubkey_fingerprint, false},
+    {"encryption_protocol", &Request::encryption_protocol, false},
+    {"encryption_cipher", &Request::encryption_cipher, false},
+    {"encryption_keysize", &Request::encryption_keysize, true},
+    {"etrn_domain", &Request::etrn_domain, false},
+    {"stress", &Request::stress, false},
+    {"policy_context", &Request::policy_context, false},
+    {"server_address", &Request::server_address, false},
+    {"server_port", &Request::server_port, true},
+    {"compatibility_level", &Request::compatibility_level, false},
+    {"mail_version", &Request::mail_version, false},
+});
+static_assert(kAttrs.size() <= 64, "seen_ bit set holds 64 attributes");
+
+int find_attr(std::string_view name) {
+    for (std::size_t i = 0; i < kAttrs.size(); ++i)
+        if (kAttrs[i].name == name) return static_cast<int>(i);
+    return -1;
+}
+
+bool all_digits(std::string_view v) {
+    for (char c : v)
+        if (c < '0' || c > '9') return false;
+    return true;
+}
+
+std::int64_t saturating_value(const std::string& v) {
+    if (v.empty()) return 0;
+    if (auto n = parse_int(v)) return *n;
+    return std::numeric_limits<std::int64_t>::max();  // digits checked: only overflow is left
+}
+
+}  // namespace
+
+std::int64_t Request::recipient_count_value() const {
+    return saturating_value(recipient_count);
+}
+std::int64_t Request::size_value() const {
+    return saturating_value(size);
+}
+
+std::string Request::*attribute_member(std::string_view name) {
+    int i = find_attr(name);
+    return i < 0 ? nullptr : kAttrs[static_cast<std::size_t>(i)].member;
+}
+std::size_t known_attribute_count() {
+    return kAttrs.size();
+}
+std::string_view known_attribute_name(std::size_t i) {
+    return kAttrs.at(i).name;
+}
+
+bool RequestParser::fail(std::string why) {
+    failed_ = true;
+    error_ = std::move(why);
+    return false;
+}
+
+RequestParser::Step RequestParser::feed(std::string_view data) {
+    if (failed_) return {Status::Error, 0};
+    if (complete_) return {Status::Complete, 0};
+    std::size_t i = 0;
+    while (i < data.size()) {
+        char c = data[i++];
+        if (++bytes_ > limits_.max_request_bytes) {
+            fail("request longer than " + std::to_string(limits_.max_request_bytes) + " bytes");
+            return {Status::Error, i};
+        }
+        if (c == '\0') {
+            fail("NUL byte in request");
+            return {Status::Error, i};
+        }
+        if (c != '\n') {
+            line_.push_back(c);
+            continue;
+        }
+        if (!finish_line()) return {Status::Error, i};
+        if (complete_) return {Status::Complete, i};
+    }
+    return {Status::NeedMore, i};
+}
+
+bool RequestParser::finish_line() {
+    std::string_view line = line_;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) {
+        if (attributes_ == 0) return fail("empty request");
+        if (current_.request != "smtpd_access_policy")
+            return fail("not an smtpd_access_policy request");
+        complete_ = true;
+        line_.clear();
+        return true;
+    }
+    if (++attributes_ > limits_.max_attributes)
+        return fail("more than " + std::to_string(limits_.max_attributes) + " attributes");
+    auto eq = line.find('=');
+    if (eq == std::string_view::npos)
+        return fail("line without '=': " + sanitize_for_log(line, 60));
+    if (eq == 0) return fail("attribute without a name");
+    std::string_view name = line.substr(0, eq), value = line.substr(eq + 1);
+    int idx = find_attr(name);
+    if (idx >= 0) {
+        const Attr& a = kAttrs[static_cast<std::size_t>(idx)];
+        std::uint64_t bit = std::uint64_t{1} << idx;
+        if (seen_ & bit) return fail("duplicate attribute " + std::string(a.name));
+        seen_ |= bit;
+        if (a.numeric && !all_digits(value))
+            return fail("attribute " + std::string(a.name) +
+                        " is not a number: " + sanitize_for_log(value, 40));
+        current_.*(a.member) = value;
+    }
+    line_.clear();
+    return true;
+}
+
+Request RequestParser::take() {
+    Request r = std::move(current_);
+    current_ = Request{};
+    line_.clear();
+    bytes_ = 0;
+    attributes_ = 0;
+    seen_ = 0;
+    complete_ = false;
+    return r;
+}
+
+std::string format_reply(std::string_view action) {
+    std::string out;
+    out.reserve(action.size() + 9);
+    out += "action=";
+    for (char c : action) out.push_back(c == '\r' || c == '\n' ? ' ' : c);
+    out += "\n\n";
+    return out;
+}
+
+}  // namespace yubin::policyd

@@ -1,0 +1,177 @@
+// Policies with an injected clock over the memory backend, the store-based
+// checks (sender/login, quota), rate rule syntax and client grouping.
+#include "policy_suite.hpp"
+
+using namespace policyd_test;
+
+TEST_CASE("policyd: policy suite on the memory backend") {
+    policy_suite([] { return make_memory_counters(100000); });
+}
+
+TEST_CASE("policyd: sender/login: own address, extensions and aliases that lead to the login") {
+    World w(make_memory_counters(1000));
+    struct Case {
+        const char* login;
+        const char* sender;
+        bool allowed;
+    };
+    const Case cases[] = {
+        {"taro@example.com", "taro@example.com", true},
+        {"taro@example.com", "Taro@Example.COM", true},
+        {"TARO@example.com", "taro@example.com", true},
+        {"taro@example.com", "taro+lists@example.com", true},
+        {"taro@example.com", "info@example.com", true},   // alias -> taro
+        {"taro@example.com", "sales@example.com", true},  // alias -> taro, hanako
+        {"hanako@example.com", "sales@example.com", true},
+        {"taro@example.com", "anything@alias.example", true},  // catch-all -> taro
+        {"taro@example.com", "", true},                        // null sender
+        {"taro@example.com", "hanako@example.com", false},
+        {"hanako@example.com", "info@example.com", false},
+        {"jiro@example.com", "anything@alias.example", false},
+        {"taro@example.com", "taro@example.net", false},  // not in the store
+        {"taro@example.com", "not an address", false},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(std::string(c.login));
+        CAPTURE(std::string(c.sender));
+        for (const char* state : {"MAIL", "RCPT"}) {
+            auto a = w.policy->decide(req(state, c.login, c.sender, "x@example.org"));
+            if (c.allowed)
+                CHECK(a == "DUNNO");
+            else
+                CHECK(a.starts_with("553 5.7.1 <" + std::string(c.sender) +
+                                    ">: Sender address rejected: not owned by user " + c.login));
+        }
+    }
+    // Unauthenticated clients are not checked here (reject_unauth_destination is Postfix's job).
+    CHECK(w.policy->decide(req("RCPT", "", "hanako@example.com", "x@example.org")) == "DUNNO");
+    w.configure([](PolicySettings& s) { s.sender_login_mode = Mode::Off; });
+    CHECK(w.policy->decide(req("MAIL", "taro@example.com", "hanako@example.com")) == "DUNNO");
+}
+
+TEST_CASE("policyd: recipient quota from maildirsize at RCPT") {
+    World w(make_memory_counters(1000));
+    auto rcpt = [&](const char* to, long size = 0) {
+        return w.policy->decide(req("RCPT", "", "a@example.net", to, "192.0.2.10", 0, size));
+    };
+    CHECK(rcpt("hanako@example.com") ==
+          "552 5.2.2 <hanako@example.com>: Recipient address rejected: Mailbox full");
+    CHECK(rcpt("hanako+x@example.com").starts_with("552 5.2.2"));
+    CHECK(rcpt("jiro@example.com") == "DUNNO");                     // 100 of 1000 used
+    CHECK(rcpt("jiro@example.com", 900) == "DUNNO");                // exactly fills it
+    CHECK(rcpt("jiro@example.com", 901).starts_with("552 5.2.2"));  // SIZE= would exceed
+    CHECK(rcpt("taro@example.com") == "DUNNO");                     // no quota
+    CHECK(rcpt("nobody@example.org") == "DUNNO");                   // not ours
+    CHECK(w.logged(
+        "reject: RCPT from client.example.net[192.0.2.10]: mailbox full (1100 of 1000 bytes"));
+    w.configure([](PolicySettings& s) { s.quota_defer = true; });
+    CHECK(rcpt("hanako@example.com").starts_with("452 4.2.2"));
+    // default_quota applies to a mailbox without its own quota.
+    w.write_maildirsize("example.com/taro/Maildir/", "0S\n5000 10\n");
+    w.configure([](PolicySettings& s) { s.default_quota = 4096; });
+    CHECK(rcpt("taro@example.com").starts_with("552 5.2.2"));
+    // A malformed maildirsize is logged and the mail let through (delivery decides).
+    w.write_maildirsize("example.com/hanako/Maildir/", "garbage\n");
+    CHECK(rcpt("hanako@example.com") == "DUNNO");
+    CHECK(w.logged("warning: quota of hanako@example.com"));
+}
+
+TEST_CASE("policyd: recipient limit per message and class of sender") {
+    World w(make_memory_counters(1000));
+    w.configure([](PolicySettings& s) {
+        s.recipient_limit_authenticated = 50;
+        s.recipient_limit_unauthenticated = 5;
+    });
+    CHECK(w.policy->decide(req("DATA", "", "a@example.net", "", "192.0.2.1", 5)) == "DUNNO");
+    CHECK(w.policy->decide(req("DATA", "", "a@example.net", "", "192.0.2.1", 6))
+              .starts_with("REJECT 5.5.3 Too many recipients (at most 5"));
+    CHECK(w.policy->decide(req("END-OF-MESSAGE", "", "a@example.net", "", "192.0.2.1", 6)) !=
+          "DUNNO");
+    CHECK(w.policy->decide(
+              req("DATA", "taro@example.com", "taro@example.com", "", "192.0.2.1", 50)) == "DUNNO");
+    CHECK(w.policy->decide(
+              req("DATA", "taro@example.com", "taro@example.com", "", "192.0.2.1", 51)) != "DUNNO");
+}
+
+namespace {
+
+class DownCounters final : public Counters {
+public:
+    int calls = 0;
+    Result<CheckResult> check_and_add(std::span<const CounterLimit>, std::int64_t, bool) override {
+        ++calls;
+        return fail(ErrorKind::Temp, "connection refused");
+    }
+    Result<GreylistResult> greylist(std::string_view, std::int64_t, const GreylistTimes&) override {
+        ++calls;
+        return fail(ErrorKind::Temp, "connection refused");
+    }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "policyd: state outage follows policyd_state_failure_action and is logged once a minute") {
+    auto down = std::make_unique<DownCounters>();
+    DownCounters* raw = down.get();
+    World w(std::move(down));
+    w.configure([](PolicySettings& s) { s.rates[0] = rules("messages:1/1h"); });
+    for (int i = 0; i < 5; ++i)
+        CHECK(message(*w.policy, "taro@example.com", "taro@example.com") == "DUNNO");
+    CHECK(raw->calls == 15);
+    int warnings = 0;
+    for (const auto& [lvl, line] : w.sink.snapshot())
+        if (line.find("policy state unavailable: connection refused") != std::string::npos)
+            ++warnings;
+    CHECK(warnings == 1);
+    w.clock.advance_s(61);
+    w.configure([](PolicySettings& s) {
+        s.rates[0] = rules("messages:1/1h");
+        s.state_failure_action = "DEFER_IF_PERMIT";
+    });
+    CHECK(message(*w.policy, "taro@example.com", "taro@example.com")
+              .starts_with("DEFER_IF_PERMIT 4.3.0 Temporary policy state failure"));
+}
+
+TEST_CASE("policyd: an unreadable store defers store-based checks, then recovers") {
+    World w(make_memory_counters(1000));
+    std::filesystem::rename(w.db, w.db + ".away");
+    w.store->reset();
+    CHECK(w.policy->decide(req("MAIL", "taro@example.com", "info@example.com"))
+              .starts_with("DEFER_IF_PERMIT 4.3.0 Temporary lookup failure"));
+    std::filesystem::rename(w.db + ".away", w.db);
+    // Retried at most every 5 s.
+    CHECK(w.policy->decide(req("MAIL", "taro@example.com", "info@example.com")) != "DUNNO");
+    w.clock.advance_s(6);
+    CHECK(w.policy->decide(req("MAIL", "taro@example.com", "info@example.com")) == "DUNNO");
+}
+
+TEST_CASE("policyd: rate rule syntax") {
+    auto r = parse_rate_rules("messages:100/1h, recipients:1000/1d bytes:50M/1w messages:5/30");
+    REQUIRE(r);
+    REQUIRE(r->size() == 4);
+    CHECK(describe((*r)[0]) == "100 messages per 1h");
+    CHECK(describe((*r)[1]) == "1000 recipients per 1d");
+    CHECK((*r)[2].max == 50LL * 1024 * 1024);
+    CHECK((*r)[2].window_s == 7 * 86400);
+    CHECK((*r)[3].window_s == 30);
+    CHECK(parse_rate_rules("")->empty());
+    for (const char* bad : {"messages", "messages:100", "mails:1/1h", "messages:x/1h",
+                            "messages:-1/1h", "messages:1/0", "messages:1/1y", "messages/1h:5"}) {
+        CAPTURE(std::string(bad));
+        auto e = parse_rate_rules(bad);
+        REQUIRE_FALSE(e);
+        CHECK(e.error().what.find("want KIND:COUNT/WINDOW") != std::string::npos);
+    }
+}
+
+TEST_CASE("policyd: client grouping") {
+    CHECK(client_group("192.0.2.10", false) == "192.0.2.10");
+    CHECK(client_group("192.0.2.10", true) == "192.0.2.0/24");
+    CHECK(client_group("2001:db8:1:2:3:4:5:6", false) == "2001:db8:1:2::/64");
+    CHECK(client_group("::ffff:192.0.2.10", false) == "192.0.2.10");
+    CHECK(client_group("::ffff:192.0.2.10", true) == "192.0.2.0/24");
+    CHECK(client_group("unknown", false).empty());
+    CHECK(client_group("", false).empty());
+    CHECK(client_group("192.0.2.10; rm -rf", false).empty());
+}
