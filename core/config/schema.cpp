@@ -14,6 +14,34 @@ namespace {
 constexpr std::int64_t kMaxId = 2147483647;  // uid_t/gid_t range Postfix accepts
 
 constexpr auto kSchema = std::to_array<Param>({
+    {"authd_auth_workers", Type::Int, "2", 1, 64, "",
+     "Threads of yubin-authd that check saslauthd passwords (a hash takes tens of milliseconds; "
+     "socketmap lookups never wait for them)."},
+    {"authd_idle_timeout", Type::Time, "300s", 1, 86400, "",
+     "yubin-authd closes a connection that has had no request for this long (Postfix reopens "
+     "socketmap connections when it needs them)."},
+    {"authd_max_connections", Type::Int, "1000", 1, 100000, "",
+     "Most open connections to yubin-authd (both sockets together); further ones are closed at "
+     "once and logged."},
+    {"authd_request_timeout", Type::Time, "10s", 1, 3600, "",
+     "Time a client of yubin-authd has to send a whole request once it has begun it, and to read "
+     "the reply; a slower client is disconnected."},
+    {"authd_saslauthd_listen", Type::Listen, "", 0, 0, "",
+     "Where yubin-authd speaks the saslauthd protocol for Postfix built with Cyrus SASL "
+     "(pwcheck_method: saslauthd, saslauthd_path); unix:PATH; empty = off."},
+    {"authd_socket_group", Type::String, "postfix", 0, 0, "",
+     "Group of yubin-authd's unix sockets (mode 0660): the Postfix processes that look up tables "
+     "and check passwords must be in it; empty = leave root's group."},
+    {"authd_socketmap_listen", Type::Listen, "unix:/var/spool/postfix/private/yubin-authd", 0, 0,
+     "",
+     "Where yubin-authd serves Postfix socketmap tables (socketmap:unix:PATH:NAME); unix:PATH or "
+     "inet:HOST:PORT; empty = off."},
+    {"authd_socketmap_max_request", Type::Size, "100000", 16, 100000, "",
+     "Longest socketmap request in bytes (Postfix's own limit is 100000); a longer one is answered "
+     "PERM and the connection closed."},
+    {"authd_user", Type::String, "yubin", 0, 0, "",
+     "The user yubin-authd runs as after creating its sockets as root; it needs read access to "
+     "the store."},
     {"default_max_message_size", Type::Size, "0", 0, kNoMax, "",
      "Message size limit in bytes for a mailbox when neither the mailbox nor its domain sets one; "
      "0 = no yubin limit (Postfix's message_size_limit still applies)."},

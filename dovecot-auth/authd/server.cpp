@@ -1,0 +1,492 @@
+#include "dovecot-auth/authd/server.hpp"
+
+#include <string.h>  // explicit_bzero
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <asio/basic_socket_acceptor.hpp>
+#include <asio/generic/stream_protocol.hpp>
+#include <asio/io_context.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/write.hpp>
+
+#include "core/util/strings.hpp"
+#include "dovecot-auth/authd/netstring.hpp"
+
+namespace yubin::authd {
+
+using Clock = std::chrono::steady_clock;
+using Socket = asio::generic::stream_protocol::socket;
+using Acceptor = asio::basic_socket_acceptor<asio::generic::stream_protocol>;
+
+auth::AuthResult verify_with_store(StoreSource& source, const SaslauthdRequest& req,
+                                   const std::string& scheme) {
+    auto s = source.get();
+    if (!s) {
+        auth::AuthResult r;
+        r.outcome = auth::Outcome::TempFail;
+        r.reason = s.error().what;
+        return r;
+    }
+    auth::Authenticator a(**s, scheme);
+    auto r = a.verify_plain(req.login, req.password.view());
+    if (r.outcome == auth::Outcome::TempFail) source.reset();
+    return r;
+}
+
+namespace {
+
+constexpr std::size_t kReadChunk = 16384;
+constexpr auto kStoreRetry = std::chrono::seconds(1);
+
+// The saslauthd worker threads: a bounded queue, each thread with its own
+// StoreSource (a Store is used by one thread at a time).
+class AuthPool {
+public:
+    using Done = std::function<void(auth::AuthResult)>;
+
+    AuthPool(StoreSource::Opener opener, SaslauthdVerifier verifier, std::size_t threads,
+             std::size_t max_queue)
+        : opener_(std::move(opener)), verifier_(std::move(verifier)), threads_(threads),
+          max_queue_(max_queue) {}
+    ~AuthPool() { stop(); }
+
+    void start() {
+        for (std::size_t i = 0; i < threads_; ++i) workers_.emplace_back([this] { work(); });
+    }
+    void stop() {
+        {
+            std::lock_guard lock(mu_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        for (auto& t : workers_) t.join();
+        workers_.clear();
+        queue_.clear();
+    }
+    // False when the queue is full.
+    bool submit(SaslauthdRequest req, Done done) {
+        {
+            std::lock_guard lock(mu_);
+            if (queue_.size() >= max_queue_ || stop_) return false;
+            queue_.push_back(Job{std::move(req), std::move(done)});
+        }
+        cv_.notify_one();
+        return true;
+    }
+    void reopen_with(StoreSource::Opener opener) {
+        std::lock_guard lock(mu_);
+        opener_ = std::move(opener);
+        ++generation_;
+    }
+
+private:
+    struct Job {
+        SaslauthdRequest req;
+        Done done;
+    };
+
+    void work() {
+        std::uint64_t generation;
+        StoreSource::Opener opener;
+        {
+            std::lock_guard lock(mu_);
+            generation = generation_;
+            opener = opener_;
+        }
+        StoreSource source(opener, kStoreRetry);
+        for (;;) {
+            Job job;
+            {
+                std::unique_lock lock(mu_);
+                cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+                if (stop_) return;
+                job = std::move(queue_.front());
+                queue_.pop_front();
+                if (generation != generation_) {
+                    generation = generation_;
+                    source.reopen_with(opener_);
+                }
+            }
+            auth::AuthResult r;
+            try {
+                r = verifier_(source, job.req);
+            } catch (const std::exception& e) {
+                r.outcome = auth::Outcome::TempFail;
+                r.reason = e.what();
+            }
+            Done done = std::move(job.done);
+            job = Job{};  // the password is wiped before the answer goes out
+            done(std::move(r));
+        }
+    }
+
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<Job> queue_;
+    bool stop_ = false;
+    std::uint64_t generation_ = 0;
+    StoreSource::Opener opener_;
+    SaslauthdVerifier verifier_;
+    std::size_t threads_;
+    std::size_t max_queue_;
+    std::vector<std::thread> workers_;
+};
+
+}  // namespace
+
+struct Server::Impl {
+    Impl(log::Logger& l, ServerLimits lim, SocketmapService& sm, StoreSource::Opener opener,
+         SaslauthdVerifier verifier)
+        : log(l), limits(lim), socketmap(sm),
+          pool(std::move(opener), std::move(verifier), lim.auth_workers, lim.auth_queue) {}
+
+    log::Logger& log;
+    ServerLimits limits;
+    SocketmapService& socketmap;
+    std::atomic<std::size_t> conns{0};
+    Clock::time_point last_full_warning{};
+    AuthPool pool;
+    // Declared after everything connections use, so that the handlers the
+    // io_context still holds at destruction find them alive.
+    asio::io_context io{1};
+    std::vector<std::unique_ptr<Acceptor>> acceptors;
+    std::unique_ptr<asio::posix::stream_descriptor> signal_watch;
+
+    void accept_next(Acceptor& acc, bool saslauthd);
+    void watch_signals(daemon::Signals* signals, const std::function<void()>& on_reload);
+    void shutdown() {
+        for (auto& a : acceptors) {
+            std::error_code ignored;
+            a->close(ignored);
+        }
+        io.stop();
+    }
+};
+
+namespace {
+
+// One client connection; the deadline pattern of Asio's timeout examples: one
+// timer that re-arms itself until the deadline has really passed.
+class Conn : public std::enable_shared_from_this<Conn> {
+public:
+    Conn(Server::Impl& srv, Socket s) : srv_(srv), socket_(std::move(s)), timer_(srv.io) {}
+    virtual ~Conn() { srv_.conns.fetch_sub(1); }
+    Conn(const Conn&) = delete;
+    Conn& operator=(const Conn&) = delete;
+
+    virtual void start() = 0;
+
+protected:
+    void set_deadline(Clock::time_point t) { deadline_ = t; }
+    void watch_deadline() {
+        timer_.expires_at(deadline_);
+        // A wait cancelled by a later watch_deadline() or by close() ends
+        // its chain: exactly one wait is pending at any time.
+        timer_.async_wait([self = shared_from_this()](std::error_code ec) {
+            if (ec == asio::error::operation_aborted || self->closed_) return;
+            if (self->deadline_ <= Clock::now()) {
+                self->srv_.log.debug("{}: connection timed out", self->name());
+                self->close();
+                return;
+            }
+            self->watch_deadline();
+        });
+    }
+    void close() {
+        if (closed_) return;
+        closed_ = true;
+        std::error_code ignored;
+        socket_.shutdown(asio::socket_base::shutdown_both, ignored);
+        socket_.close(ignored);
+        timer_.cancel();
+    }
+    virtual const char* name() const = 0;
+
+    Server::Impl& srv_;
+    Socket socket_;
+    asio::steady_timer timer_;
+    Clock::time_point deadline_ = Clock::time_point::max();
+    bool closed_ = false;
+    std::array<char, kReadChunk> chunk_{};
+    std::string in_;
+    std::string out_;
+};
+
+class SocketmapConn final : public Conn {
+public:
+    using Conn::Conn;
+
+    void start() override {
+        set_deadline(Clock::now() + srv_.limits.idle_timeout);
+        watch_deadline();
+        read();
+    }
+
+private:
+    const char* name() const override { return "socketmap"; }
+
+    void read() {
+        socket_.async_read_some(
+            asio::buffer(chunk_), [self = shared(), this](std::error_code ec, std::size_t n) {
+                if (ec || closed_) return close();
+                in_.append(chunk_.data(), n);
+                process();
+            });
+    }
+
+    void process() {
+        std::size_t off = 0;
+        bool broken = false;
+        std::string_view in(in_);
+        for (;;) {
+            auto p = parse_netstring(in.substr(off), srv_.limits.socketmap_max_request);
+            if (p.state == NetstringParse::State::NeedMore) break;
+            if (p.state == NetstringParse::State::Error) {
+                srv_.log.warning("socketmap: {}: closing the connection", p.error);
+                append_netstring(out_, "PERM " + std::string(p.error));
+                broken = true;
+                break;
+            }
+            append_netstring(out_, srv_.socketmap.answer(p.payload));
+            off += p.consumed;
+        }
+        in_.erase(0, off);
+        if (broken) in_.clear();
+        // A partial request must complete within request_timeout of its
+        // first byte, however slowly it trickles in.
+        if (in_.empty()) {
+            partial_ = false;
+        } else if (!partial_) {
+            partial_ = true;
+            partial_deadline_ = Clock::now() + srv_.limits.request_timeout;
+        }
+        if (out_.empty()) {
+            set_deadline(partial_ ? partial_deadline_ : Clock::now() + srv_.limits.idle_timeout);
+            return read();
+        }
+        set_deadline(Clock::now() + srv_.limits.request_timeout);
+        asio::async_write(socket_, asio::buffer(out_),
+                          [self = shared(), this, broken](std::error_code ec, std::size_t) {
+                              if (ec || broken || closed_) return close();
+                              out_.clear();
+                              set_deadline(partial_ ? partial_deadline_
+                                                    : Clock::now() + srv_.limits.idle_timeout);
+                              read();
+                          });
+    }
+
+    std::shared_ptr<SocketmapConn> shared() {
+        return std::static_pointer_cast<SocketmapConn>(shared_from_this());
+    }
+
+    bool partial_ = false;
+    Clock::time_point partial_deadline_{};
+};
+
+class SaslauthdConn final : public Conn {
+public:
+    using Conn::Conn;
+    ~SaslauthdConn() override {
+        explicit_bzero(chunk_.data(), chunk_.size());
+        if (!in_.empty()) explicit_bzero(in_.data(), in_.size());
+    }
+
+    void start() override {
+        set_deadline(Clock::now() + srv_.limits.request_timeout);
+        watch_deadline();
+        read();
+    }
+
+private:
+    const char* name() const override { return "saslauthd"; }
+
+    void read() {
+        socket_.async_read_some(
+            asio::buffer(chunk_), [self = shared(), this](std::error_code ec, std::size_t n) {
+                if (ec || closed_) return close();
+                in_.append(chunk_.data(), n);
+                explicit_bzero(chunk_.data(), n);
+                auto p = parse_saslauthd_request(in_, kSaslauthdMaxField);
+                if (p.state == SaslauthdParse::State::NeedMore) {
+                    // One request is at most 4 * (2 + max field): more is garbage.
+                    if (in_.size() > 4 * (2 + kSaslauthdMaxField)) return close();
+                    return read();
+                }
+                if (p.state == SaslauthdParse::State::Error) {
+                    srv_.log.warning("saslauthd: {}: closing the connection", p.error);
+                    return close();
+                }
+                submit(p);
+            });
+    }
+
+    void submit(const SaslauthdParse& p) {
+        SaslauthdRequest req;
+        req.login = saslauthd_login(p.fields[0], p.fields[3]);
+        req.password = passwd::Secret(std::string(p.fields[1]));
+        req.service = std::string(p.fields[2]);
+        explicit_bzero(in_.data(), in_.size());
+        in_.clear();
+        login_ = sanitize_for_log(req.login, 100);
+        service_ = sanitize_for_log(req.service, 40);
+        set_deadline(Clock::now() + std::chrono::hours(24));  // the worker answers; its queue is bounded
+        auto self = shared();
+        auto& io = srv_.io;
+        bool queued = srv_.pool.submit(
+            std::move(req), [self, &io](auth::AuthResult r) mutable {
+                asio::post(io, [c = std::move(self), r = std::move(r)]() mutable {
+                    c->answer(std::move(r));
+                });
+            });
+        if (!queued) {
+            srv_.log.warning("saslauthd: login={} service={}: too many requests waiting, "
+                             "temporary failure",
+                             login_, service_);
+            close();
+        }
+    }
+
+    void answer(auth::AuthResult r) {
+        if (closed_) return;
+        const auto outcome = auth::to_string(r.outcome);
+        if (r.alert)
+            srv_.log.error("saslauthd: login={} service={}: {}: {}", login_, service_, outcome,
+                           r.reason);
+        else if (r.outcome == auth::Outcome::Ok)
+            srv_.log.info("saslauthd: login={} service={}: ok", login_, service_);
+        else if (r.outcome == auth::Outcome::TempFail)
+            srv_.log.warning("saslauthd: login={} service={}: {}: {}", login_, service_, outcome,
+                             r.reason);
+        else
+            srv_.log.info("saslauthd: login={} service={}: authentication failed: {}{}{}", login_,
+                          service_, outcome, r.reason.empty() ? "" : ": ", r.reason);
+        auto a = to_saslauthd_answer(r.outcome);
+        if (!a.reply) return close();
+        append_counted(out_, a.payload);
+        set_deadline(Clock::now() + srv_.limits.request_timeout);
+        watch_deadline();
+        asio::async_write(socket_, asio::buffer(out_),
+                          [self = shared(), this](std::error_code, std::size_t) { close(); });
+    }
+
+    std::shared_ptr<SaslauthdConn> shared() {
+        return std::static_pointer_cast<SaslauthdConn>(shared_from_this());
+    }
+
+    std::string login_;
+    std::string service_;
+};
+
+}  // namespace
+
+void Server::Impl::accept_next(Acceptor& acc, bool saslauthd) {
+    acc.async_accept([this, &acc, saslauthd](std::error_code ec, Socket s) {
+        if (ec == asio::error::operation_aborted) return;
+        if (ec) {
+            // EMFILE and friends: wait a little instead of spinning.
+            log.warning("{}: accept: {}", saslauthd ? "saslauthd" : "socketmap", ec.message());
+            auto t = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(100));
+            t->async_wait([this, t, &acc, saslauthd](std::error_code e) {
+                if (!e) accept_next(acc, saslauthd);
+            });
+            return;
+        }
+        if (conns.load() >= limits.max_connections) {
+            auto now = Clock::now();
+            if (now - last_full_warning > std::chrono::seconds(10)) {
+                last_full_warning = now;
+                log.warning("{}: {} connections open (authd_max_connections): refusing more",
+                            saslauthd ? "saslauthd" : "socketmap", conns.load());
+            }
+            std::error_code ignored;
+            s.close(ignored);
+        } else {
+            conns.fetch_add(1);
+            std::shared_ptr<Conn> c;
+            if (saslauthd) c = std::make_shared<SaslauthdConn>(*this, std::move(s));
+            else c = std::make_shared<SocketmapConn>(*this, std::move(s));
+            c->start();
+        }
+        accept_next(acc, saslauthd);
+    });
+}
+
+void Server::Impl::watch_signals(daemon::Signals* signals,
+                                 const std::function<void()>& on_reload) {
+    signal_watch->async_wait(asio::posix::descriptor_base::wait_read,
+                             [this, signals, on_reload](std::error_code ec) {
+                                 if (ec) return;
+                                 auto ev = signals->read();
+                                 if (ev == daemon::Signals::Event::Stop) {
+                                     log.info("stopping");
+                                     return shutdown();
+                                 }
+                                 if (ev == daemon::Signals::Event::Reload && on_reload)
+                                     on_reload();
+                                 watch_signals(signals, on_reload);
+                             });
+}
+
+Server::Server(log::Logger& log, ServerLimits limits, SocketmapService& socketmap,
+               StoreSource::Opener worker_opener, SaslauthdVerifier verifier)
+    : impl_(std::make_unique<Impl>(log, limits, socketmap, std::move(worker_opener),
+                                   std::move(verifier))) {}
+
+Server::~Server() = default;
+
+void Server::add_socketmap_listener(UniqueFd fd, int family) {
+    impl_->acceptors.push_back(std::make_unique<Acceptor>(
+        impl_->io, asio::generic::stream_protocol(family, SOCK_STREAM), fd.release()));
+    impl_->accept_next(*impl_->acceptors.back(), false);
+}
+
+void Server::add_saslauthd_listener(UniqueFd fd, int family) {
+    impl_->acceptors.push_back(std::make_unique<Acceptor>(
+        impl_->io, asio::generic::stream_protocol(family, SOCK_STREAM), fd.release()));
+    impl_->accept_next(*impl_->acceptors.back(), true);
+}
+
+void Server::run(daemon::Signals* signals, std::function<void()> on_reload) {
+    if (signals != nullptr) {
+        impl_->signal_watch =
+            std::make_unique<asio::posix::stream_descriptor>(impl_->io, ::dup(signals->fd()));
+        impl_->watch_signals(signals, on_reload);
+    }
+    impl_->pool.start();
+    for (;;) {
+        try {
+            impl_->io.run();
+            break;
+        } catch (const std::exception& e) {
+            // A handler threw: log it and go on serving (the connection that
+            // threw is gone with its handler).
+            impl_->log.error("event loop: {}", e.what());
+        }
+    }
+    impl_->pool.stop();
+}
+
+void Server::stop() {
+    asio::post(impl_->io, [impl = impl_.get()] { impl->shutdown(); });
+}
+
+void Server::reopen_worker_stores(StoreSource::Opener opener) {
+    impl_->pool.reopen_with(std::move(opener));
+}
+
+std::size_t Server::connections() const {
+    return impl_->conns.load();
+}
+
+}  // namespace yubin::authd

@@ -1,0 +1,127 @@
+// The Postfix socketmap tables yubin-authd serves from the store.
+//
+//   domain KEY        virtual_mailbox_domains: "OK KEY" for an active domain.
+//   mailbox KEY       virtual_mailbox_maps: "OK domain/user/Maildir/" (relative to
+//                     virtual_mailbox_base) for an active mailbox of an active
+//                     domain; user+ext@domain falls back to user@domain.
+//   alias KEY         virtual_alias_maps: the targets, comma-separated, by
+//                     Postfix's virtual(5) order (exact, without extension,
+//                     @domain); "@old -> @new" domain aliases rewrite the
+//                     domain. A catch-all never captures an address that is an
+//                     active mailbox (as if each mailbox had the identity alias
+//                     the old how-to adds by hand).
+//   sender_login KEY  smtpd_sender_login_maps: the SASL logins that may use KEY
+//                     as MAIL FROM, comma-separated: the mailbox KEY itself
+//                     (extension stripped) and the active mailboxes that the
+//                     alias KEY points to (exact or without extension, and
+//                     domain aliases; never a catch-all: it would let one
+//                     user send as everybody of the domain).
+//
+// Anything of a disabled domain, a disabled mailbox or a disabled alias is
+// NOTFOUND, so mail to it is refused at RCPT time as unknown.
+//
+// Postfix does not try partial keys for socketmap tables (socketmap_table(5):
+// no extension stripping, no @domain): the server does what Postfix's
+// table semantics expect, above.
+//
+// Replies: "OK value", "NOTFOUND ", "TEMP reason" (the store cannot answer:
+// Postfix defers, 4xx), "PERM reason" (a request Postfix never sends: unknown
+// map name, no key). Every error kind maps in to_reply(); anything unknown
+// becomes TEMP.
+//
+// SECURITY: requests are peer input (any local process that can reach the
+// socket). The map name is compared against four fixed names; keys are parsed
+// by core/store (parse_address / parse_domain) and a key that does not parse is
+// NOTFOUND; replies are bounded by kSocketmapMaxPayload (an answer that would
+// be longer is TEMP and logged, never cut: a cut alias list would lose mail).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/log/logger.hpp"
+#include "core/store/store.hpp"
+#include "core/util/result.hpp"
+
+namespace yubin::authd {
+
+// A store opened lazily and reopened after a failure, so that an outage (file
+// unreadable, replaced, not a database) heals without restarting the daemon.
+// Between attempts at most one open per retry interval; meanwhile get()
+// answers Temp at once. One thread at a time.
+class StoreSource {
+public:
+    using Opener = std::function<Result<std::unique_ptr<store::Store>>()>;
+    using Clock = std::function<std::chrono::steady_clock::time_point()>;
+
+    StoreSource(Opener opener, std::chrono::milliseconds retry_interval, Clock clock = {});
+
+    [[nodiscard]] Result<store::Store*> get();
+    // Drop the open store (after it answered Temp or Internal).
+    void reset();
+    // Replace the opener (SIGHUP with a new store spec) and close the store.
+    void reopen_with(Opener opener);
+
+private:
+    Opener opener_;
+    std::chrono::milliseconds retry_;
+    Clock clock_;
+    std::unique_ptr<store::Store> store_;
+    bool tried_ = false;
+    std::chrono::steady_clock::time_point last_try_{};
+    Error last_error_{};
+};
+
+enum class ReplyKind { Ok, NotFound, Temp, Perm };
+
+struct Reply {
+    ReplyKind kind = ReplyKind::Temp;
+    std::string text;  // Ok: the value; Temp/Perm: the reason
+};
+
+// "OK value", "NOTFOUND ", "TEMP reason", "PERM reason".
+[[nodiscard]] std::string format_reply(const Reply& r);
+
+// The one mapping of lookup results to socketmap replies: a value is OK,
+// NotFound and BadInput are NOTFOUND, everything else TEMP.
+[[nodiscard]] Reply to_reply(const Result<std::string>& r);
+
+// The maps over one store. NotFound error when absent.
+[[nodiscard]] Result<std::string> lookup_domain(store::Store& s, std::string_view key);
+[[nodiscard]] Result<std::string> lookup_mailbox(store::Store& s, std::string_view key,
+                                                 std::string_view delimiters);
+[[nodiscard]] Result<std::string> lookup_alias(store::Store& s, std::string_view key,
+                                               std::string_view delimiters);
+[[nodiscard]] Result<std::string> lookup_sender_login(store::Store& s, std::string_view key,
+                                                      std::string_view delimiters);
+
+struct SocketmapStats {
+    std::uint64_t requests = 0;
+    std::uint64_t temp = 0;
+};
+
+// Answers one request payload ("name key") with one reply payload. Resets the
+// StoreSource when the store fails, logs TEMP answers as warnings and each
+// lookup at debug level.
+class SocketmapService {
+public:
+    SocketmapService(StoreSource& source, std::string recipient_delimiter, log::Logger& log)
+        : source_(source), delimiters_(std::move(recipient_delimiter)), log_(log) {}
+
+    [[nodiscard]] std::string answer(std::string_view request);
+    void set_recipient_delimiter(std::string d) { delimiters_ = std::move(d); }
+    [[nodiscard]] const SocketmapStats& stats() const { return stats_; }
+
+private:
+    Reply lookup(std::string_view map, std::string_view key);
+
+    StoreSource& source_;
+    std::string delimiters_;
+    log::Logger& log_;
+    SocketmapStats stats_;
+};
+
+}  // namespace yubin::authd

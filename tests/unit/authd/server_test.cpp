@@ -1,0 +1,282 @@
+// The event loop against real sockets: pipelining, bounds, timeouts, limits,
+// the saslauthd path through a worker, and stop().
+#include <doctest/doctest.h>
+
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/daemon/listen.hpp"
+#include "core/log/logger.hpp"
+#include "core/log/sink.hpp"
+#include "core/store/store.hpp"
+#include "dovecot-auth/authd/server.hpp"
+
+using namespace yubin;
+using namespace yubin::authd;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Fixture {
+    std::string dir;
+    std::string db, sm_path, sasl_path;
+    log::MemorySink sink;
+    log::Logger log{sink, true};
+    std::unique_ptr<StoreSource> source;
+    std::unique_ptr<SocketmapService> svc;
+    std::unique_ptr<Server> server;
+    std::thread loop;
+
+    explicit Fixture(ServerLimits limits) {
+        char tmpl[] = "/tmp/yubin-authd-srv.XXXXXX";
+        REQUIRE(::mkdtemp(tmpl) != nullptr);
+        dir = tmpl;
+        db = dir + "/s.db";
+        sm_path = dir + "/sm";
+        sasl_path = dir + "/sasl";
+        {
+            auto s = store::open_store("sqlite:" + db, {});
+            REQUIRE(s);
+            REQUIRE((*s)->add_domain({.name = "example.com"}));
+            REQUIRE((*s)->add_mailbox({.address = "taro@example.com"}));
+        }
+        auto opener = [db = db] {
+            return store::open_store("sqlite:" + db, store::StoreOptions{.read_only = true});
+        };
+        source = std::make_unique<StoreSource>(opener, 0ms);
+        svc = std::make_unique<SocketmapService>(*source, "+", log);
+        // The fake verifier: "good" is the password of everybody, "slow"
+        // takes a while, "down" is a store outage.
+        server = std::make_unique<Server>(
+            log, limits, *svc, opener, [](StoreSource&, const SaslauthdRequest& req) {
+                auth::AuthResult r;
+                auto pw = req.password.view();
+                if (pw == "slow") std::this_thread::sleep_for(200ms);
+                r.outcome = pw == "good" || pw == "slow" ? auth::Outcome::Ok
+                            : pw == "down"               ? auth::Outcome::TempFail
+                                                         : auth::Outcome::PasswordMismatch;
+                return r;
+            });
+        for (auto [path, sasl] : {std::pair{sm_path, false}, std::pair{sasl_path, true}}) {
+            daemon::ListenSpec spec;
+            spec.path = path;
+            daemon::ListenOptions lo;
+            lo.unix_mode = 0600;
+            auto fd = daemon::listen_on(spec, lo);
+            REQUIRE(fd);
+            if (sasl) server->add_saslauthd_listener(std::move(*fd), AF_UNIX);
+            else server->add_socketmap_listener(std::move(*fd), AF_UNIX);
+        }
+        loop = std::thread([this] { server->run(nullptr, {}); });
+    }
+    ~Fixture() {
+        server->stop();
+        loop.join();
+        std::filesystem::remove_all(dir);
+    }
+    Fixture(const Fixture&) = delete;
+    Fixture& operator=(const Fixture&) = delete;
+};
+
+int connect_to(const std::string& path) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    path.copy(a.sun_path, sizeof a.sun_path - 1);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    return fd;
+}
+
+void send_all(int fd, std::string_view s) {
+    while (!s.empty()) {
+        ssize_t n = ::send(fd, s.data(), s.size(), MSG_NOSIGNAL);
+        if (n <= 0) return;  // the server may close on us: the reads tell
+        s.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+// Reads until `want` bytes, EOF or the timeout; returns what arrived.
+std::string recv_for(int fd, std::size_t want, std::chrono::milliseconds timeout) {
+    std::string out;
+    auto end = std::chrono::steady_clock::now() + timeout;
+    char buf[4096];
+    while (out.size() < want) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            end - std::chrono::steady_clock::now());
+        if (left.count() <= 0) break;
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+}
+
+// True if the peer closed within the timeout.
+bool closed_within(int fd, std::chrono::milliseconds timeout) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return false;
+    char c;
+    return ::recv(fd, &c, 1, 0) == 0;
+}
+
+std::string ns(std::string_view s) {
+    return std::to_string(s.size()) + ":" + std::string(s) + ",";
+}
+
+std::string counted(std::string_view s) {
+    std::string out;
+    append_counted(out, s);
+    return out;
+}
+
+std::string sasl_request(std::string_view user, std::string_view pw) {
+    return counted(user) + counted(pw) + counted("smtp") + counted("");
+}
+
+}  // namespace
+
+TEST_CASE("server: pipelined socketmap requests on one connection") {
+    Fixture f(ServerLimits{});
+    int fd = connect_to(f.sm_path);
+    std::string req = ns("mailbox taro@example.com") + ns("domain example.com") +
+                      ns("mailbox nobody@example.com");
+    std::string want = ns("OK example.com/taro/Maildir/") + ns("OK example.com") + ns("NOTFOUND ");
+    // Sent one byte at a time, then all at once.
+    for (char c : req) send_all(fd, std::string_view(&c, 1));
+    CHECK(recv_for(fd, want.size(), 5s) == want);
+    send_all(fd, req);
+    CHECK(recv_for(fd, want.size(), 5s) == want);
+    ::close(fd);
+}
+
+TEST_CASE("server: bad socketmap input closes that connection only") {
+    Fixture f(ServerLimits{.socketmap_max_request = 1000});
+    int good = connect_to(f.sm_path);
+    struct Case { const char* name; std::string bytes; };
+    const Case cases[] = {
+        {"over-long length", "1001:"},
+        {"huge length", "99999999999999999999:"},
+        {"garbage", "GET / HTTP/1.0\r\n\r\n"},
+        {"bad terminator", "3:abc;"},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.name);
+        int fd = connect_to(f.sm_path);
+        send_all(fd, c.bytes);
+        auto got = recv_for(fd, 1000, 5s);  // until EOF
+        CHECK(got.find("PERM ") != std::string::npos);
+        CHECK(closed_within(fd, 1s));
+        ::close(fd);
+        send_all(good, ns("domain example.com"));
+        CHECK(recv_for(good, 17, 5s) == ns("OK example.com"));
+    }
+    ::close(good);
+}
+
+TEST_CASE("server: half requests and idle connections time out") {
+    Fixture f(ServerLimits{.idle_timeout = 1500ms, .request_timeout = 500ms});
+    int half = connect_to(f.sm_path);
+    send_all(half, "24:mailbox taro");
+    int idle = connect_to(f.sm_path);
+    auto t0 = std::chrono::steady_clock::now();
+    // A slow client trickling bytes is still cut at request_timeout.
+    int slow = connect_to(f.sm_path);
+    send_all(slow, "2");
+    std::this_thread::sleep_for(200ms);
+    send_all(slow, "4");
+    std::this_thread::sleep_for(200ms);
+    send_all(slow, ":");
+    CHECK(closed_within(half, 3s));
+    CHECK(closed_within(slow, 3s));
+    CHECK(closed_within(idle, 5s));
+    auto took = std::chrono::steady_clock::now() - t0;
+    CHECK(took >= 1s);  // the idle one got its idle_timeout, not request_timeout
+    ::close(half);
+    ::close(idle);
+    ::close(slow);
+}
+
+TEST_CASE("server: connections over the limit are closed, the others served") {
+    Fixture f(ServerLimits{.max_connections = 3});
+    std::vector<int> fds;
+    for (int i = 0; i < 3; ++i) {
+        fds.push_back(connect_to(f.sm_path));
+        send_all(fds.back(), ns("domain example.com"));
+        CHECK(recv_for(fds.back(), 17, 5s) == ns("OK example.com"));
+    }
+    int extra = connect_to(f.sm_path);  // the kernel accepts; the server closes
+    CHECK(closed_within(extra, 5s));
+    ::close(extra);
+    ::close(fds[0]);
+    fds.erase(fds.begin());
+    // Room again once one left.
+    bool served = false;
+    for (int attempt = 0; attempt < 50 && !served; ++attempt) {
+        int fd = connect_to(f.sm_path);
+        send_all(fd, ns("domain example.com"));
+        served = recv_for(fd, 17, 1s) == ns("OK example.com");
+        ::close(fd);
+        if (!served) std::this_thread::sleep_for(50ms);
+    }
+    CHECK(served);
+    for (int fd : fds) ::close(fd);
+}
+
+TEST_CASE("server: saslauthd answers OK, NO, or closes on a temporary failure") {
+    Fixture f(ServerLimits{.auth_workers = 2});
+    struct Case { const char* pw; std::string want; };
+    const Case cases[] = {
+        {"good", counted("OK")},
+        {"bad", counted("NO authentication failed")},
+        {"down", ""},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(std::string(c.pw));
+        int fd = connect_to(f.sasl_path);
+        send_all(fd, sasl_request("taro@example.com", c.pw));
+        CHECK(recv_for(fd, 100, 5s) == c.want);
+        ::close(fd);
+    }
+    // The password never reaches the log.
+    for (const auto& [level, line] : f.sink.snapshot()) CHECK(line.find("good") == std::string::npos);
+}
+
+TEST_CASE("server: socketmap lookups do not wait for slow password checks") {
+    Fixture f(ServerLimits{.auth_workers = 1});
+    std::vector<int> sasl;
+    for (int i = 0; i < 5; ++i) {
+        sasl.push_back(connect_to(f.sasl_path));
+        send_all(sasl.back(), sasl_request("taro@example.com", "slow"));  // 5 x 200 ms, one worker
+    }
+    int sm = connect_to(f.sm_path);
+    auto t0 = std::chrono::steady_clock::now();
+    send_all(sm, ns("domain example.com"));
+    CHECK(recv_for(sm, 17, 5s) == ns("OK example.com"));
+    CHECK(std::chrono::steady_clock::now() - t0 < 500ms);
+    for (int fd : sasl) {
+        CHECK(recv_for(fd, 4, 5s) == counted("OK"));
+        ::close(fd);
+    }
+    ::close(sm);
+}
+
+TEST_CASE("server: a saslauthd field over the bound closes the connection") {
+    Fixture f(ServerLimits{});
+    int fd = connect_to(f.sasl_path);
+    send_all(fd, counted("taro@example.com") + std::string("\xff\xff", 2) + std::string(2000, 'x'));
+    CHECK(recv_for(fd, 100, 5s).empty());
+    CHECK(closed_within(fd, 1s));
+    ::close(fd);
+}

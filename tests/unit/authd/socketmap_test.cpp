@@ -1,0 +1,286 @@
+// The socketmap tables over a real SQLite store, the reply mapping, and the
+// store source that heals after an outage.
+#include <doctest/doctest.h>
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "core/log/logger.hpp"
+#include "core/log/sink.hpp"
+#include "core/store/store.hpp"
+#include "dovecot-auth/authd/socketmap.hpp"
+
+using namespace yubin;
+using namespace yubin::authd;
+
+namespace {
+
+class TempDir {
+public:
+    TempDir() {
+        char tmpl[] = "/tmp/yubin-authd-test.XXXXXX";
+        REQUIRE(::mkdtemp(tmpl) != nullptr);
+        path_ = tmpl;
+    }
+    ~TempDir() { std::filesystem::remove_all(path_); }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    [[nodiscard]] std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+private:
+    std::string path_;
+};
+
+// example.com with taro, hanako, a disabled jiro; off.example disabled with
+// saburo; aliases: info -> taro, hanako; sales -> info@example.com (external
+// kind); @old.example -> @example.com; catch-all @example.com -> postmaster.
+std::unique_ptr<store::Store> populated(const TempDir& dir) {
+    auto s = store::open_store("sqlite:" + dir.file("s.db"), {});
+    REQUIRE(s);
+    auto& st = **s;
+    REQUIRE(st.add_domain({.name = "example.com"}));
+    REQUIRE(st.add_domain({.name = "old.example"}));
+    REQUIRE(st.add_domain({.name = "off.example", .active = false}));
+    REQUIRE(st.add_mailbox({.address = "Taro@example.com"}));
+    REQUIRE(st.add_mailbox({.address = "hanako@example.com"}));
+    REQUIRE(st.add_mailbox({.address = "postmaster@example.com"}));
+    REQUIRE(st.add_mailbox({.address = "jiro@example.com", .active = false}));
+    REQUIRE(st.add_mailbox({.address = "saburo@off.example"}));
+    REQUIRE(st.add_alias({.source = "info@example.com", .target = "taro@example.com"}));
+    REQUIRE(st.add_alias({.source = "info@example.com", .target = "hanako@example.com"}));
+    REQUIRE(st.add_alias({.source = "ext@example.com", .target = "someone@elsewhere.example"}));
+    REQUIRE(st.add_alias({.source = "off@example.com", .target = "taro@example.com",
+                          .active = false}));
+    REQUIRE(st.add_alias({.source = "@old.example", .target = "@example.com"}));
+    REQUIRE(st.add_alias({.source = "@example.com", .target = "postmaster@example.com"}));
+    REQUIRE(st.add_alias({.source = "team@off.example", .target = "taro@example.com"}));
+    return std::move(*s);
+}
+
+std::string show(const Result<std::string>& r) {
+    return format_reply(to_reply(r));
+}
+
+// A store whose every call is a temporary failure.
+class DownStore final : public store::Store {
+public:
+    static tl::unexpected<Error> down() { return fail(ErrorKind::Temp, "database is locked"); }
+    Status add_domain(const store::Domain&) override { return down(); }
+    Status update_domain(const store::Domain&) override { return down(); }
+    Status delete_domain(std::string_view, bool) override { return down(); }
+    Result<store::Domain> get_domain(std::string_view) override { return down(); }
+    Result<std::vector<store::Domain>> list_domains() override { return down(); }
+    Status add_mailbox(const store::Mailbox&) override { return down(); }
+    Status update_mailbox(const store::Mailbox&) override { return down(); }
+    Status set_password(std::string_view, std::string_view) override { return down(); }
+    Status delete_mailbox(std::string_view) override { return down(); }
+    Result<store::Mailbox> get_mailbox(std::string_view) override { return down(); }
+    Result<std::vector<store::Mailbox>> list_mailboxes(std::string_view) override { return down(); }
+    Status add_alias(const store::Alias&) override { return down(); }
+    Status delete_alias(std::string_view, std::string_view) override { return down(); }
+    Result<std::vector<store::Alias>> list_aliases(std::string_view) override { return down(); }
+    Result<std::vector<std::string>> alias_targets(std::string_view) override { return down(); }
+    Status transaction(const std::function<Status(Store&)>&) override { return down(); }
+};
+
+}  // namespace
+
+TEST_CASE("socketmap: domain map") {
+    TempDir dir;
+    auto s = populated(dir);
+    struct Case { const char* key; const char* want; };
+    const Case cases[] = {
+        {"example.com", "OK example.com"},
+        {"EXAMPLE.com", "OK example.com"},
+        {"old.example", "OK old.example"},
+        {"off.example", "NOTFOUND "},         // disabled
+        {"sub.example.com", "NOTFOUND "},     // no parent matching
+        {"nowhere.example", "NOTFOUND "},
+        {"taro@example.com", "NOTFOUND "},    // not a domain
+        {"", "NOTFOUND "},
+        {"exa\nmple.com", "NOTFOUND "},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(std::string(c.key));
+        CHECK(show(lookup_domain(*s, c.key)) == c.want);
+    }
+}
+
+TEST_CASE("socketmap: mailbox map") {
+    TempDir dir;
+    auto s = populated(dir);
+    struct Case { const char* key; const char* want; };
+    const Case cases[] = {
+        {"taro@example.com", "OK example.com/taro/Maildir/"},
+        {"TARO@Example.COM", "OK example.com/taro/Maildir/"},
+        {"taro+news@example.com", "OK example.com/taro/Maildir/"},
+        {"hanako@example.com", "OK example.com/hanako/Maildir/"},
+        {"jiro@example.com", "NOTFOUND "},    // disabled mailbox
+        {"saburo@off.example", "NOTFOUND "},  // disabled domain
+        {"info@example.com", "NOTFOUND "},    // an alias, not a mailbox
+        {"nobody@example.com", "NOTFOUND "},
+        {"example.com", "NOTFOUND "},
+        {"@example.com", "NOTFOUND "},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(std::string(c.key));
+        CHECK(show(lookup_mailbox(*s, c.key, "+")) == c.want);
+    }
+    // No delimiter configured: no extension fallback.
+    CHECK(show(lookup_mailbox(*s, "taro+news@example.com", "")) == "NOTFOUND ");
+}
+
+TEST_CASE("socketmap: alias map") {
+    TempDir dir;
+    auto s = populated(dir);
+    struct Case { const char* key; const char* want; };
+    const Case cases[] = {
+        {"info@example.com", "OK taro@example.com,hanako@example.com"},
+        {"INFO@example.com", "OK taro@example.com,hanako@example.com"},
+        {"info+sales@example.com", "OK taro+sales@example.com,hanako+sales@example.com"},
+        {"ext@example.com", "OK someone@elsewhere.example"},
+        {"taro@old.example", "OK taro@example.com"},       // domain alias
+        {"taro+x@old.example", "OK taro+x@example.com"},
+        {"unknown@example.com", "OK postmaster@example.com"},  // catch-all
+        {"taro@example.com", "NOTFOUND "},    // a mailbox: the catch-all does not take it
+        {"taro+x@example.com", "NOTFOUND "},
+        {"jiro@example.com", "OK postmaster@example.com"},  // disabled mailbox: catch-all applies
+        {"off@example.com", "OK postmaster@example.com"},   // disabled alias row
+        {"team@off.example", "NOTFOUND "},    // disabled domain
+        {"example.com", "NOTFOUND "},         // Postfix asks for the domain (virtual_alias_domains)
+        {"x@nowhere.example", "NOTFOUND "},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(std::string(c.key));
+        CHECK(show(lookup_alias(*s, c.key, "+")) == c.want);
+    }
+}
+
+TEST_CASE("socketmap: sender_login map") {
+    TempDir dir;
+    auto s = populated(dir);
+    struct Case { const char* key; const char* want; };
+    const Case cases[] = {
+        {"taro@example.com", "OK Taro@example.com"},
+        {"taro+list@example.com", "OK Taro@example.com"},
+        {"info@example.com", "OK Taro@example.com,hanako@example.com"},
+        {"info+x@example.com", "OK Taro@example.com,hanako@example.com"},
+        {"taro@old.example", "OK Taro@example.com"},  // domain alias
+        {"unknown@example.com", "NOTFOUND "},   // a catch-all owns nothing
+        {"ext@example.com", "NOTFOUND "},       // target is not a local mailbox
+        {"jiro@example.com", "NOTFOUND "},      // disabled
+        {"saburo@off.example", "NOTFOUND "},    // disabled domain
+        {"team@off.example", "NOTFOUND "},
+        {"not an address", "NOTFOUND "},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(std::string(c.key));
+        CHECK(show(lookup_sender_login(*s, c.key, "+")) == c.want);
+    }
+}
+
+TEST_CASE("socketmap: every error kind has one reply; unknown ones are TEMP") {
+    CHECK(show(std::string("v")) == "OK v");
+    CHECK(show(fail(ErrorKind::NotFound, "x")) == "NOTFOUND ");
+    CHECK(show(fail(ErrorKind::BadInput, "x")) == "NOTFOUND ");
+    for (auto k : {ErrorKind::Temp, ErrorKind::Internal, ErrorKind::Perm, ErrorKind::Config}) {
+        auto r = show(fail(k, "bad\r\nthing"));
+        CHECK(r.starts_with("TEMP "));
+        CHECK(r.find('\n') == std::string::npos);
+    }
+    CHECK(format_reply({ReplyKind::Perm, "why"}) == "PERM why");
+}
+
+TEST_CASE("socketmap: an answer longer than Postfix accepts is TEMP, never cut") {
+    TempDir dir;
+    auto s = populated(dir);
+    // 900 targets of about 125 bytes: more than the 100000 bytes of a reply.
+    const std::string pad(50, 'p');
+    const std::string domain = "@" + std::string(60, 'd') + ".example";
+    for (int i = 0; i < 900; ++i)
+        REQUIRE(s->add_alias(
+            {.source = "big@example.com", .target = "m" + std::to_string(i) + pad + domain}));
+    auto r = show(lookup_alias(*s, "big@example.com", "+"));
+    CHECK(r.starts_with("TEMP "));
+}
+
+TEST_CASE("socketmap: service parses requests and answers each map") {
+    TempDir dir;
+    auto filled = populated(dir);
+    filled.reset();
+    log::MemorySink sink;
+    log::Logger log(sink);
+    StoreSource source(
+        [&] {
+            return store::open_store("sqlite:" + dir.file("s.db"),
+                                     store::StoreOptions{.read_only = true});
+        },
+        std::chrono::milliseconds(0));
+    SocketmapService svc(source, "+", log);
+    CHECK(svc.answer("domain example.com") == "OK example.com");
+    CHECK(svc.answer("mailbox taro@example.com") == "OK example.com/taro/Maildir/");
+    CHECK(svc.answer("alias info@example.com") == "OK taro@example.com,hanako@example.com");
+    CHECK(svc.answer("sender_login info@example.com") == "OK Taro@example.com,hanako@example.com");
+    CHECK(svc.answer("mailbox nobody@example.com") == "NOTFOUND ");
+    CHECK(svc.answer("mailbox ") == "NOTFOUND ");
+    CHECK(svc.answer("nomap taro@example.com").starts_with("PERM unknown map"));
+    CHECK(svc.answer("mailbox").starts_with("PERM "));
+    CHECK(svc.answer("").starts_with("PERM "));
+    CHECK(svc.answer(std::string("mailbox taro@example.com\0x", 26)) == "NOTFOUND ");
+    CHECK(svc.stats().requests == 10);
+    CHECK(svc.stats().temp == 0);
+}
+
+TEST_CASE("socketmap: a store outage is TEMP and heals by reopening") {
+    TempDir dir;
+    auto filled = populated(dir);
+    filled.reset();
+    log::MemorySink sink;
+    log::Logger log(sink);
+    int opens = 0;
+    bool down = true;
+    auto now = std::chrono::steady_clock::time_point{};
+    StoreSource source(
+        [&]() -> Result<std::unique_ptr<store::Store>> {
+            ++opens;
+            if (down) return std::unique_ptr<store::Store>(std::make_unique<DownStore>());
+            return store::open_store("sqlite:" + dir.file("s.db"),
+                                     store::StoreOptions{.read_only = true});
+        },
+        std::chrono::seconds(1), [&] { return now; });
+    SocketmapService svc(source, "+", log);
+
+    CHECK(svc.answer("mailbox taro@example.com").starts_with("TEMP "));
+    CHECK(opens == 1);
+    down = false;
+    // Within the retry interval: TEMP without another open attempt.
+    CHECK(svc.answer("mailbox taro@example.com").starts_with("TEMP "));
+    CHECK(opens == 1);
+    now += std::chrono::seconds(2);
+    CHECK(svc.answer("mailbox taro@example.com") == "OK example.com/taro/Maildir/");
+    CHECK(opens == 2);
+    CHECK(svc.answer("domain example.com") == "OK example.com");
+    CHECK(opens == 2);  // kept open while it works
+    CHECK(svc.stats().temp == 2);
+    bool warned = false;
+    for (const auto& [level, line] : sink.snapshot())
+        if (level == log::Level::Warning && line.find("TEMP") != std::string::npos) warned = true;
+    CHECK(warned);
+}
+
+TEST_CASE("socketmap: a store that cannot be opened is TEMP") {
+    log::MemorySink sink;
+    log::Logger log(sink);
+    StoreSource source(
+        [] {
+            return store::open_store("sqlite:/nonexistent-yubin-dir/s.db",
+                                     store::StoreOptions{.read_only = true});
+        },
+        std::chrono::milliseconds(0));
+    SocketmapService svc(source, "+", log);
+    CHECK(svc.answer("domain example.com").starts_with("TEMP "));
+    CHECK(svc.answer("mailbox a@example.com").starts_with("TEMP "));
+}
