@@ -163,4 +163,16 @@ if (( elapsed < 3500 )); then ok "gave up after the busy timeout (${elapsed} ms)
 wait $locker
 check_status "works again once unlocked" 0 "${ctl[@]}" user add locked@example.com --no-password
 
+# --- filter test on the public sample ---
+corpus="$YUBIN_SRC/tests/data/spam-corpus"
+check_status "filter test: ISO-2022-JP ad" 0 "$YUBIN_BIN/yubinctl" filter test <"$corpus/b-iso2022jp.eml"
+check_eq "ad matched by the default rule" "$(cat "$T/out")" "match jp-unsolicited-ad reject"
+check_status "filter test: ordinary Japanese mail" 0 "$YUBIN_BIN/yubinctl" filter test <"$corpus/legit-ja.eml"
+check_eq "ordinary mail is clean" "$(cat "$T/out")" "clean"
+check_status "filter test -v" 0 "$YUBIN_BIN/yubinctl" filter test -v <"$corpus/b-shiftjis.eml"
+check_contains "-v shows the decoded Subject" "未承諾広告" "$T/out"
+printf 'rule x\n    target = nowhere\n' >"$T/bad.rules"
+check_status "bad rules file gives exit 78" 78 "$YUBIN_BIN/yubinctl" filter test --rules "$T/bad.rules" <"$corpus/legit-ja.eml"
+check_contains "rules error names the line" "bad.rules:2" "$T/err"
+
 finish
