@@ -127,6 +127,14 @@ Result<passwd::Secret> Ctl::read_password(const PasswordSource& src) {
     return secret;
 }
 
+Result<store::Mailbox> Ctl::existing_mailbox(const std::string& address) {
+    auto a = store::parse_address(address);
+    if (!a) return fail(a.error());
+    auto st = store();
+    if (!st) return fail(st.error());
+    return (*st)->get_mailbox(address);
+}
+
 int Ctl::config_show(bool only_non_default, bool expand) {
     io_.out << cfg_.dump(only_non_default, expand);
     return kExitOk;
@@ -230,17 +238,13 @@ int Ctl::user_add(const std::string& address, const MailboxSettings& set,
 }
 
 int Ctl::user_set(const std::string& address, const MailboxSettings& set) {
-    auto a = store::parse_address(address);
-    if (!a) return report(a.error());
-    auto st = store();
-    if (!st) return report(st.error());
-    auto mb = (*st)->get_mailbox(address);
+    auto mb = existing_mailbox(address);
     if (!mb) return report(mb.error());
     if (set.max_message_size) mb->max_message_size = *set.max_message_size;
     if (set.quota_bytes) mb->quota_bytes = *set.quota_bytes;
     if (set.quota_messages) mb->quota_messages = *set.quota_messages;
     if (set.active) mb->active = *set.active;
-    if (auto r = (*st)->update_mailbox(*mb); !r) return report(r.error());
+    if (auto r = store_->update_mailbox(*mb); !r) return report(r.error());
     io_.out << "user " << mb->address << " updated\n";
     return kExitOk;
 }
@@ -275,11 +279,7 @@ int Ctl::user_list(const std::string& domain) {
 }
 
 int Ctl::user_show(const std::string& address) {
-    auto a = store::parse_address(address);
-    if (!a) return report(a.error());
-    auto st = store();
-    if (!st) return report(st.error());
-    auto mb = (*st)->get_mailbox(address);
+    auto mb = existing_mailbox(address);
     if (!mb) return report(mb.error());
     std::string scheme = passwd::scheme_of(mb->password);
     io_.out << "address: " << mb->address << '\n'
@@ -295,17 +295,13 @@ int Ctl::user_show(const std::string& address) {
 }
 
 int Ctl::user_passwd(const std::string& address, const PasswordSource& src) {
-    auto a = store::parse_address(address);
-    if (!a) return report(a.error());
-    auto st = store();
-    if (!st) return report(st.error());
-    auto mb = (*st)->get_mailbox(address);
+    auto mb = existing_mailbox(address);
     if (!mb) return report(mb.error());
     auto pw = read_password(src);
     if (!pw) return report(pw.error());
     auto h = passwd::hash(pw->view(), cfg_.get("password_scheme"));
     if (!h) return report(h.error());
-    if (auto r = (*st)->set_password(mb->address, *h); !r) return report(r.error());
+    if (auto r = store_->set_password(mb->address, *h); !r) return report(r.error());
     io_.out << "password of " << mb->address << " changed\n";
     return kExitOk;
 }

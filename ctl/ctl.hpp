@@ -88,6 +88,8 @@ public:
 
 private:
     [[nodiscard]] Result<store::Store*> store();
+    // Parses ADDRESS, opens the store and fetches the mailbox: NotFound, BadInput or Temp.
+    [[nodiscard]] Result<store::Mailbox> existing_mailbox(const std::string& address);
     [[nodiscard]] Result<passwd::Secret> read_password(const PasswordSource&);
     int report(const Error&);   // prints "yubinctl: ..." and maps the kind to an exit code
 
