@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "core/auth/authenticator.hpp"
 #include "core/store/address.hpp"
 #include "core/util/limits.hpp"
 #include "core/util/strings.hpp"
@@ -388,29 +389,29 @@ int Ctl::auth_test(const std::string& address) {
     if (!pw) return report(pw.error());
     auto st = store();
     if (!st) return report(st.error());
-    auto mb = (*st)->get_mailbox(address);
-    auto no = [&](std::string_view why) {
-        io_.out << "fail\n";
-        io_.err << "yubinctl: auth test " << sanitize_for_log(address) << ": " << why << '\n';
-        return kExitFail;
-    };
-    if (!mb) {
-        if (mb.error().kind == ErrorKind::NotFound) return no("unknown user");
-        return report(mb.error());
+    // The same check as every login (Dovecot, saslauthd), without writing a rehash:
+    // a test must not change the store.
+    auth::Authenticator authenticator(**st, cfg_.get("password_scheme"));
+    auto r = authenticator.verify_plain(address, pw->view());
+    switch (r.outcome) {
+        case auth::Outcome::Ok:
+            io_.out << "ok\n";
+            // Verify-only schemes are never the default, so this is the rehash rule.
+            if (!iequals(passwd::scheme_of(r.mailbox.password), cfg_.get("password_scheme")))
+                io_.err << "yubinctl: note: the stored hash of " << r.mailbox.address
+                        << " is marked for rehash; it is upgraded at the next login\n";
+            return kExitOk;
+        case auth::Outcome::TempFail:
+            return report({ErrorKind::Temp, r.reason});
+        case auth::Outcome::UserUnknown:
+        case auth::Outcome::PasswordMismatch:
+        case auth::Outcome::Disabled:
+            break;
     }
-    auto dom = (*st)->get_domain(mb->domain);
-    if (!dom) return report(dom.error());
-    if (mb->password.empty()) return no("user has no password");
-    auto v = passwd::verify(pw->view(), mb->password, cfg_.get("password_scheme"));
-    if (!v) return no("stored password hash is unusable: " + v.error().what);
-    if (!v->match) return no("password mismatch");
-    if (!mb->active) return no("user is disabled");
-    if (!dom->active) return no("domain is disabled");
-    io_.out << "ok\n";
-    if (v->needs_rehash)
-        io_.err << "yubinctl: note: the stored hash of " << mb->address
-                << " is marked for rehash; it is upgraded at the next login\n";
-    return kExitOk;
+    io_.out << "fail\n";
+    io_.err << "yubinctl: auth test " << sanitize_for_log(address) << ": "
+            << (r.reason.empty() ? std::string(auth::to_string(r.outcome)) : r.reason) << '\n';
+    return kExitFail;
 }
 
 // ---- import ----------------------------------------------------------------
