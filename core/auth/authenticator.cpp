@@ -12,6 +12,7 @@
 
 #include "core/passwd/passwd.hpp"
 #include "core/util/limits.hpp"
+#include "core/util/strings.hpp"
 
 namespace yubin::auth {
 namespace {
@@ -120,7 +121,13 @@ AuthResult Authenticator::verify_plain(std::string_view user, std::string_view p
     return r;
 }
 
+bool wants_rehash(std::string_view stored, std::string_view default_scheme) {
+    const std::string scheme = passwd::scheme_of(stored);
+    return !passwd::can_create(scheme) || !iequals(scheme, default_scheme);
+}
+
 void Authenticator::rehash(AuthResult& r, std::string_view password) {
+    if (rehash_store_ == nullptr || r.outcome != Outcome::Ok) return;
     const std::string old_scheme = passwd::scheme_of(r.mailbox.password);
     auto fresh = passwd::hash(password, default_scheme_);
     if (!fresh) {

@@ -80,12 +80,19 @@ public:
     // Every mailbox address, active or not, for user iteration (doveadm user '*').
     [[nodiscard]] Result<std::vector<std::string>> list_users();
 
-private:
+    // The rehash verify_plain does, for callers that open the rehash store
+    // only when it is needed: `r` must be the Ok result of verify_plain with
+    // this password. Needs a rehash_store (does nothing without one).
     void rehash(AuthResult& r, std::string_view password);
 
+private:
     store::Store& store_;
     std::string default_scheme_;
     store::Store* rehash_store_;
 };
+
+// Whether a matching password stored as `stored` would be rehashed into
+// default_scheme: its scheme is verify-only or another one.
+[[nodiscard]] bool wants_rehash(std::string_view stored, std::string_view default_scheme);
 
 }  // namespace yubin::auth

@@ -14,6 +14,13 @@ namespace {
 constexpr std::int64_t kMaxId = 2147483647;  // uid_t/gid_t range Postfix accepts
 
 constexpr auto kSchema = std::to_array<Param>({
+    {"auth_home", Type::String, "${virtual_mailbox_base}/%d/%n", 0, 0, "",
+     "Home directory Dovecot's userdb gets from the yubin auth module and yubin-checkpassword; "
+     "%u address, %n local part, %d domain (lower case), %m Maildir path under "
+     "virtual_mailbox_base."},
+    {"auth_mail_location", Type::String, "maildir:${virtual_mailbox_base}/%m", 0, 0, "",
+     "Dovecot mail location of a virtual mailbox (userdb field mail), with the placeholders of "
+     "auth_home; the default is where yubin-lda delivers."},
     {"authd_auth_workers", Type::Int, "2", 1, 64, "",
      "Threads of yubin-authd that check saslauthd passwords (a hash takes tens of milliseconds; "
      "socketmap lookups never wait for them)."},
@@ -101,41 +108,6 @@ constexpr auto kSchema = std::to_array<Param>({
      "yubin-milter: user to run as after binding its socket when started as root; empty = stay."},
     {"password_scheme", Type::Enum, "ARGON2ID", 0, 0, "ARGON2ID|SHA512-CRYPT|BLF-CRYPT|SSHA512",
      "Dovecot password scheme used for new passwords and for rehashing on login."},
-    {"recipient_delimiter", Type::String, "+", 0, 0, "",
-     "Characters that separate a user name from its address extension (user+ext), as Postfix's "
-     "recipient_delimiter; empty = no extensions."},
-    {"store", Type::String, "sqlite:/var/lib/yubin/yubin.db", 0, 0, "",
-     "The user and domain store: sqlite:PATH (one file, no server)."},
-    {"store_busy_timeout", Type::Time, "5s", 0, 3600, "",
-     "How long a writer waits for a locked SQLite database before giving a temporary failure."},
-    {"syslog_facility", Type::Enum, "mail", 0, 0,
-     "mail|local0|local1|local2|local3|local4|local5|local6|local7",
-     "Syslog facility of all yubin programs."},
-    {"syslog_name", Type::String, "yubin", 0, 0, "",
-     "Prefix of program names in syslog (yubin-milter, ...), as Postfix's syslog_name."},
-    {"virtual_gid", Type::Int, "5000", 1, kMaxId, "",
-     "Group id that owns virtual mailboxes under virtual_mailbox_base."},
-    {"virtual_mailbox_base", Type::String, "/var/spool/vmail", 0, 0, "",
-     "Root directory of the virtual Maildirs (<base>/<domain>/<user>/Maildir)."},
-    {"virtual_uid", Type::Int, "5000", 1, kMaxId, "",
-     "User id that owns virtual mailboxes and that the LDA runs as for virtual delivery."},
-});
-
-constexpr bool sorted_and_unique() {
-    for (std::size_t i = 1; i < kSchema.size(); ++i)
-        if (!(kSchema[i - 1].name < kSchema[i].name)) return false;
-    return true;
-}
-static_assert(sorted_and_unique(), "kSchema must be sorted by name with unique names");
-
-}  // namespace
-
-std::span<const Param> schema() {
-    return kSchema;
-}
-
-const Param* find_param(std::string_view name) {
-    auto it = std::lower_bound(kSchema.begin(), kSchema.end(), name,
     {"policyd_check", Type::Bool, "no", 0, 0, "",
      "yubin-policyd dry run: every enforcing policy only logs what it would have answered "
      "(\"warn: would defer: ...\") and answers DUNNO."},
@@ -208,6 +180,41 @@ const Param* find_param(std::string_view name) {
     {"policyd_user", Type::String, "vmail", 0, 0, "",
      "The user yubin-policyd runs as after binding its socket; it must read the store and the "
      "maildirsize files. Empty: keep the starting user (refused for root)."},
+    {"recipient_delimiter", Type::String, "+", 0, 0, "",
+     "Characters that separate a user name from its address extension (user+ext), as Postfix's "
+     "recipient_delimiter; empty = no extensions."},
+    {"store", Type::String, "sqlite:/var/lib/yubin/yubin.db", 0, 0, "",
+     "The user and domain store: sqlite:PATH (one file, no server)."},
+    {"store_busy_timeout", Type::Time, "5s", 0, 3600, "",
+     "How long a writer waits for a locked SQLite database before giving a temporary failure."},
+    {"syslog_facility", Type::Enum, "mail", 0, 0,
+     "mail|local0|local1|local2|local3|local4|local5|local6|local7",
+     "Syslog facility of all yubin programs."},
+    {"syslog_name", Type::String, "yubin", 0, 0, "",
+     "Prefix of program names in syslog (yubin-milter, ...), as Postfix's syslog_name."},
+    {"virtual_gid", Type::Int, "5000", 1, kMaxId, "",
+     "Group id that owns virtual mailboxes under virtual_mailbox_base."},
+    {"virtual_mailbox_base", Type::String, "/var/spool/vmail", 0, 0, "",
+     "Root directory of the virtual Maildirs (<base>/<domain>/<user>/Maildir)."},
+    {"virtual_uid", Type::Int, "5000", 1, kMaxId, "",
+     "User id that owns virtual mailboxes and that the LDA runs as for virtual delivery."},
+});
+
+constexpr bool sorted_and_unique() {
+    for (std::size_t i = 1; i < kSchema.size(); ++i)
+        if (!(kSchema[i - 1].name < kSchema[i].name)) return false;
+    return true;
+}
+static_assert(sorted_and_unique(), "kSchema must be sorted by name with unique names");
+
+}  // namespace
+
+std::span<const Param> schema() {
+    return kSchema;
+}
+
+const Param* find_param(std::string_view name) {
+    auto it = std::lower_bound(kSchema.begin(), kSchema.end(), name,
                                [](const Param& p, std::string_view n) { return p.name < n; });
     return it != kSchema.end() && it->name == name ? &*it : nullptr;
 }
