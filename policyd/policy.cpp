@@ -269,12 +269,15 @@ std::optional<Policy::Verdict> Policy::check_sender_login(const Request& req) {
         if (!o) return store_failure(o.error());
         if (*o) return std::nullopt;
     }
+    // Postfix puts "<address>: Sender address rejected: " (MAIL) or
+    // "<recipient>: Recipient address rejected: " (RCPT) before the text.
     std::string sender = sanitize_for_log(req.sender, 200);
     std::string user = sanitize_for_log(login, 200);
-    return apply(
-        s_.sender_login_mode, req,
-        Verdict{"553 5.7.1 <" + sender + ">: Sender address rejected: not owned by user " + user,
-                "sender address not owned by user " + user});
+    std::string text = req.protocol_state == "MAIL"
+                           ? "not owned by user " + user
+                           : "Sender address <" + sender + "> not owned by user " + user;
+    return apply(s_.sender_login_mode, req,
+                 Verdict{"553 5.7.1 " + text, "sender address not owned by user " + user});
 }
 
 std::optional<Policy::Verdict> Policy::check_quota(const Request& req) {
@@ -310,13 +313,13 @@ std::optional<Policy::Verdict> Policy::check_quota(const Request& req) {
     bool over = (limit_bytes > 0 && used->used_bytes > limit_bytes - incoming) ||
                 (limit_messages > 0 && used->used_messages >= limit_messages);
     if (!over) return std::nullopt;
-    std::string rcpt = sanitize_for_log(req.recipient, 200);
-    std::string code = s_.quota_defer ? "452 4.2.2 <" : "552 5.2.2 <";
-    return apply(s_.quota_mode, req,
-                 Verdict{code + rcpt + ">: Recipient address rejected: Mailbox full",
-                         "mailbox full (" + std::to_string(used->used_bytes) + " of " +
-                             std::to_string(limit_bytes) + " bytes, " +
-                             std::to_string(used->used_messages) + " messages)"});
+    // Postfix puts "<recipient>: Recipient address rejected: " before the text.
+    std::string code = s_.quota_defer ? "452 4.2.2 " : "552 5.2.2 ";
+    return apply(
+        s_.quota_mode, req,
+        Verdict{code + "Mailbox full", "mailbox full (" + std::to_string(used->used_bytes) +
+                                           " of " + std::to_string(limit_bytes) + " bytes, " +
+                                           std::to_string(used->used_messages) + " messages)"});
 }
 
 std::optional<Policy::Verdict> Policy::check_recipient_limit(const Request& req) {

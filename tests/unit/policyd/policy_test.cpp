@@ -38,9 +38,11 @@ TEST_CASE("policyd: sender/login: own address, extensions and aliases that lead 
             auto a = w.policy->decide(req(state, c.login, c.sender, "x@example.org"));
             if (c.allowed)
                 CHECK(a == "DUNNO");
+            else if (std::string_view(state) == "MAIL")
+                CHECK(a == "553 5.7.1 not owned by user " + std::string(c.login));
             else
-                CHECK(a.starts_with("553 5.7.1 <" + std::string(c.sender) +
-                                    ">: Sender address rejected: not owned by user " + c.login));
+                CHECK(a == "553 5.7.1 Sender address <" + std::string(c.sender) +
+                               "> not owned by user " + c.login);
         }
     }
     // Unauthenticated clients are not checked here (reject_unauth_destination is Postfix's job).
@@ -54,8 +56,7 @@ TEST_CASE("policyd: recipient quota from maildirsize at RCPT") {
     auto rcpt = [&](const char* to, long size = 0) {
         return w.policy->decide(req("RCPT", "", "a@example.net", to, "192.0.2.10", 0, size));
     };
-    CHECK(rcpt("hanako@example.com") ==
-          "552 5.2.2 <hanako@example.com>: Recipient address rejected: Mailbox full");
+    CHECK(rcpt("hanako@example.com") == "552 5.2.2 Mailbox full");
     CHECK(rcpt("hanako+x@example.com").starts_with("552 5.2.2"));
     CHECK(rcpt("jiro@example.com") == "DUNNO");                     // 100 of 1000 used
     CHECK(rcpt("jiro@example.com", 900) == "DUNNO");                // exactly fills it
