@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <optional>
+#include <vector>
 
 #include "core/config/config.hpp"
 #include "core/maildir/maildir.hpp"
@@ -35,26 +36,51 @@ Result<Settings> Settings::from_config(const config::Config& cfg) {
     return s;
 }
 
-Outcome Deliverer::deliver(const Envelope& env, const Mailbox& mbox, std::string_view raw) {
-    Outcome o;
+namespace {
+
+// Where one recipient's copy goes: the root (for quota) and the folder.
+struct Target {
+    Maildir root;
+    std::optional<Maildir> sub;
+    std::string folder;  // "" = INBOX
+    [[nodiscard]] const Maildir& dir() const { return sub ? *sub : root; }
+};
+
+}  // namespace
+
+std::vector<Outcome> Deliverer::deliver(const Envelope& env, const std::vector<Recipient>& rcpts,
+                                        std::string_view raw) {
+    std::vector<Outcome> out;
     try {
-        o = deliver_checked(env, mbox, raw);
+        out = deliver_checked(env, rcpts, raw);
     } catch (const std::exception& e) {
-        o = temp_failure("4.3.0", std::string("internal error: ") + e.what());
+        out.assign(rcpts.size(), temp_failure("4.3.0", std::string("internal error: ") + e.what()));
     } catch (...) {
-        o = temp_failure("4.3.0", "internal error");
+        out.assign(rcpts.size(), temp_failure("4.3.0", "internal error"));
     }
-    log_outcome(env, o, raw.size());
-    return o;
+    for (std::size_t i = 0; i < rcpts.size(); ++i) {
+        Envelope e = env;
+        e.recipient = rcpts[i].address;
+        log_outcome(e, out[i], raw.size());
+    }
+    return out;
 }
 
-Outcome Deliverer::deliver_checked(const Envelope& env, const Mailbox& mbox,
-                                   std::string_view raw) {
-    MessageInfo info = inspect_message(raw, env.recipient, settings_.limits.mime);
-    if (info.loop) return perm_failure("5.4.6", "mail forwarding loop for " + env.recipient);
+Outcome Deliverer::deliver(const Envelope& env, const Mailbox& mbox, std::string_view raw) {
+    return deliver(env, {Recipient{env.recipient, mbox}}, raw).front();
+}
 
-    std::string folder;  // empty: INBOX
+std::vector<Outcome> Deliverer::deliver_checked(const Envelope& env,
+                                                const std::vector<Recipient>& rcpts,
+                                                std::string_view raw) {
+    // One recipient gets its own Delivered-To; several share one file (hard
+    // links), so none gets it, as Dovecot's LMTP does.
+    const bool single = rcpts.size() == 1;
+    MessageInfo info = inspect_message(raw, single ? rcpts[0].address : "", settings_.limits.mime);
+
+    std::string junk;  // folder chosen by a rule
     std::string filter_header, subject_tag;
+    std::optional<Outcome> verdict;  // reject or discard: the same for everyone
     if (settings_.rules) {
         rules::Verdict v = rules::classify(*settings_.rules, info.message, settings_.limits);
         if (v.matched) {
@@ -62,72 +88,108 @@ Outcome Deliverer::deliver_checked(const Envelope& env, const Mailbox& mbox,
             // sender, for spam mostly a forged one (backscatter): unless told
             // otherwise, a reject becomes junk here; the milter rejects at SMTP time.
             if (v.action == "reject" && !settings_.reject_bounces) v.action = "junk";
-            if (v.action == "reject")
-                return perm_failure("5.7.1", v.text.empty() ? "message refused by rule " + v.rule
-                                                            : v.text);
-            if (v.action == "discard") {
+            if (v.action == "reject") {
+                verdict = perm_failure("5.7.1", v.text.empty() ? "message refused by rule " + v.rule
+                                                               : v.text);
+            } else if (v.action == "discard") {
                 Outcome o;
                 o.dsn = "2.0.0";
                 o.discarded = true;
                 o.text = "discarded by rule " + v.rule;
-                return o;
+                verdict = o;
             }
-            if (v.action == "junk" || v.action == "quarantine") folder = settings_.junk_folder;
+            if (v.action == "junk" || v.action == "quarantine") junk = settings_.junk_folder;
             if (v.action == "tag") subject_tag = header_safe(v.text);
             filter_header = "X-Yubin-Filter: " + header_safe(v.action) + "; rule=" +
                             header_safe(v.rule) + std::string(info.eol);
         }
     }
 
-    auto root = Maildir::open(mbox.maildir, {.create = true,
-                                             .create_parents = mbox.create_parents,
-                                             .mode = 0700});
-    if (!root) return from_error(root.error());
-    std::optional<Maildir> sub;
-    if (!folder.empty()) {
-        auto f = root->folder(folder, true);
-        if (!f) return from_error(f.error());
-        sub = std::move(*f);
-        if (auto st = root->subscribe(folder); !st)
-            log_.warning("{}cannot subscribe {} in {}: {}", log::queue_prefix(env.queue_id), folder,
-                         root->path(), st.error().what);
-    } else if (settings_.folder_from_extension && !mbox.extension.empty() &&
-               Maildir::valid_folder_name(mbox.extension)) {
-        // Only into a folder the user made: an extension must not create
-        // folders for whoever writes to user+anything.
-        if (auto f = root->folder(mbox.extension, false)) {
-            sub = std::move(*f);
-            folder = mbox.extension;
-        } else if (f.error().kind != ErrorKind::NotFound) {
-            return from_error(f.error());
-        }
-    }
-    const Maildir& target = sub ? *sub : *root;
-
-    std::string prefix = added_headers(info, env.sender, env.recipient) + filter_header;
+    std::string prefix =
+        added_headers(info, env.sender, single ? rcpts[0].address : "") + filter_header;
     auto parts = message_parts(info, prefix, subject_tag);
     std::int64_t size = 0;
     for (auto p : parts) size += static_cast<std::int64_t>(p.size());
 
+    std::vector<Outcome> out;
+    std::optional<maildir::StagedFile> staged;
+    for (std::size_t i = 0; i < rcpts.size(); ++i) {
+        const Recipient& r = rcpts[i];
+        if (!single && inspect_message(raw, r.address, settings_.limits.mime).loop) {
+            out.push_back(perm_failure("5.4.6", "mail forwarding loop for " + r.address));
+        } else if (single && info.loop) {
+            out.push_back(perm_failure("5.4.6", "mail forwarding loop for " + r.address));
+        } else if (verdict) {
+            out.push_back(*verdict);
+        } else {
+            out.push_back(deliver_to(env.queue_id, r, junk, parts, size, i + 1 < rcpts.size(), staged));
+        }
+        if (out.back().ok() && !out.back().discarded && !filter_header.empty())
+            out.back().text += " (" + std::string(trim(filter_header)) + ")";
+    }
+    return out;
+}
+
+Outcome Deliverer::deliver_to(std::string_view queue_id, const Recipient& r,
+                              const std::string& junk,
+                              const std::vector<std::string_view>& parts, std::int64_t size,
+                              bool more_follow, std::optional<maildir::StagedFile>& staged) {
+    const Mailbox& mbox = r.mailbox;
+    auto root = Maildir::open(mbox.maildir, {.create = true,
+                                             .create_parents = mbox.create_parents,
+                                             .mode = 0700});
+    if (!root) return from_error(root.error());
+    Target t{std::move(*root), std::nullopt, ""};
+    if (!junk.empty()) {
+        auto f = t.root.folder(junk, true);
+        if (!f) return from_error(f.error());
+        t.sub = std::move(*f);
+        t.folder = junk;
+        if (auto st = t.root.subscribe(junk); !st)
+            log_.warning("{}cannot subscribe {} in {}: {}", log::queue_prefix(queue_id), junk,
+                         t.root.path(), st.error().what);
+    } else if (settings_.folder_from_extension && !mbox.extension.empty() &&
+               Maildir::valid_folder_name(mbox.extension)) {
+        // Only into a folder the user made: an extension must not create
+        // folders for whoever writes to user+anything.
+        if (auto f = t.root.folder(mbox.extension, false)) {
+            t.sub = std::move(*f);
+            t.folder = mbox.extension;
+        } else if (f.error().kind != ErrorKind::NotFound) {
+            return from_error(f.error());
+        }
+    }
+
     if (mbox.quota.any()) {
-        auto usage = maildir::quota_usage(*root, mbox.quota);
+        auto usage = maildir::quota_usage(t.root, mbox.quota);
         if (!usage) return from_error(usage.error());
         if (maildir::over_quota(*usage, mbox.quota, size)) {
             if (settings_.quota_full_temporary)
-                return temp_failure("4.2.2", "mailbox full: " + env.recipient);
-            return perm_failure("5.2.2", "mailbox full: " + env.recipient);
+                return temp_failure("4.2.2", "mailbox full: " + r.address);
+            return perm_failure("5.2.2", "mailbox full: " + r.address);
         }
     }
-    auto d = writer_.deliver(target, parts);
+
+    Result<maildir::Delivered> d;
+    if (staged) {
+        d = writer_.commit_link(*staged, t.dir());
+        // Another filesystem (EXDEV) or a link limit: write this copy anew.
+        if (!d) d = writer_.deliver(t.dir(), parts);
+    } else if (more_follow) {
+        auto s = writer_.stage(t.dir(), parts);
+        if (!s) return from_error(s.error());
+        staged.emplace(std::move(*s));
+        d = writer_.commit_link(*staged, t.dir());
+    } else {
+        d = writer_.deliver(t.dir(), parts);
+    }
     if (!d) return from_error(d.error());
     if (mbox.quota.any()) {
-        if (auto st = maildir::quota_add(*root, size, 1); !st)
-            log_.warning("{}maildirsize not updated: {}", log::queue_prefix(env.queue_id),
+        if (auto st = maildir::quota_add(t.root, size, 1); !st)
+            log_.warning("{}maildirsize not updated: {}", log::queue_prefix(queue_id),
                          st.error().what);
     }
-    Outcome o = delivered(folder.empty() ? "INBOX" : folder, d->path);
-    if (!filter_header.empty()) o.text += " (" + std::string(trim(filter_header)) + ")";
-    return o;
+    return delivered(t.folder.empty() ? "INBOX" : t.folder, d->path);
 }
 
 void Deliverer::log_outcome(const Envelope& env, const Outcome& o, std::size_t size) {

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -45,18 +47,36 @@ struct Mailbox {
     maildir::QuotaLimits quota;
 };
 
+struct Recipient {
+    std::string address;
+    Mailbox mailbox;
+};
+
 class Deliverer {
 public:
     Deliverer(const Settings& settings, maildir::MaildirWriter& writer, log::Logger& log)
         : settings_(settings), writer_(writer), log_(log) {}
 
-    // Never throws on message content; every failure is an Outcome.
+    // One recipient (env.recipient). Never throws on message content; every
+    // failure is an Outcome; one log line.
     [[nodiscard]] Outcome deliver(const Envelope& env, const Mailbox& mbox,
                                   std::string_view raw_message);
 
+    // Several recipients of one message (LMTP): one Outcome and one log line
+    // each, in order. The message is written once and hard-linked into each
+    // Maildir (written again where a link fails, e.g. across filesystems);
+    // with more than one recipient no Delivered-To is added, since the copies
+    // are one file.
+    [[nodiscard]] std::vector<Outcome> deliver(const Envelope& env,
+                                               const std::vector<Recipient>& rcpts,
+                                               std::string_view raw_message);
+
 private:
-    Outcome deliver_checked(const Envelope& env, const Mailbox& mbox,
-                            std::string_view raw_message);
+    std::vector<Outcome> deliver_checked(const Envelope& env, const std::vector<Recipient>& rcpts,
+                                         std::string_view raw_message);
+    Outcome deliver_to(std::string_view queue_id, const Recipient& r, const std::string& junk,
+                       const std::vector<std::string_view>& parts, std::int64_t size,
+                       bool more_follow, std::optional<maildir::StagedFile>& staged);
     void log_outcome(const Envelope& env, const Outcome& o, std::size_t size);
 
     const Settings& settings_;

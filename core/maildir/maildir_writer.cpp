@@ -19,10 +19,13 @@ Status fsync_dir(const FileOps& ops, int fd, const std::string& shown) {
 }  // namespace
 
 StagedFile::StagedFile(StagedFile&& o) noexcept
-    : tmp_dir_(std::exchange(o.tmp_dir_, -1)), name_(std::move(o.name_)), size_(o.size_) {}
+    : tmp_dir_(std::move(o.tmp_dir_)),
+      owned_(std::exchange(o.owned_, false)),
+      name_(std::move(o.name_)),
+      size_(o.size_) {}
 
 StagedFile::~StagedFile() {
-    if (tmp_dir_ >= 0) ::unlinkat(tmp_dir_, name_.c_str(), 0);
+    if (owned_ && tmp_dir_) ::unlinkat(tmp_dir_.get(), name_.c_str(), 0);
 }
 
 Result<StagedFile> MaildirWriter::stage(const Maildir& md,
@@ -41,7 +44,13 @@ Result<StagedFile> MaildirWriter::stage(const Maildir& md,
             return fail(errno_error("create " + md.path() + "/tmp/" + name, errno));
     }
     // From here on the file exists: the StagedFile removes it on every failure.
-    StagedFile staged(md.tmp_fd(), name, size);
+    UniqueFd dir(::fcntl(md.tmp_fd(), F_DUPFD_CLOEXEC, 0));
+    if (!dir) {
+        int e = errno;
+        ::unlinkat(md.tmp_fd(), name.c_str(), 0);
+        return fail(errno_error("dup " + md.path() + "/tmp", e));
+    }
+    StagedFile staged(std::move(dir), name, size);
     std::string shown = md.path() + "/tmp/" + name;
     for (auto p : parts) {
         while (!p.empty()) {
@@ -62,16 +71,16 @@ Result<Delivered> MaildirWriter::commit(const StagedFile& file, const Maildir& d
     for (int attempt = 0;; ++attempt) {
         int rc;
         if (move) {
-            rc = ::renameat2(file.tmp_dir_, file.name_.c_str(), dst.new_fd(), name.c_str(),
+            rc = ::renameat2(file.tmp_dir_.get(), file.name_.c_str(), dst.new_fd(), name.c_str(),
                              RENAME_NOREPLACE);
             if (rc != 0 && errno == EINVAL) {
                 // A filesystem without RENAME_NOREPLACE: link + unlink is the
                 // Maildir specification's own way and never replaces a file.
-                rc = ::linkat(file.tmp_dir_, file.name_.c_str(), dst.new_fd(), name.c_str(), 0);
-                if (rc == 0) ::unlinkat(file.tmp_dir_, file.name_.c_str(), 0);
+                rc = ::linkat(file.tmp_dir_.get(), file.name_.c_str(), dst.new_fd(), name.c_str(), 0);
+                if (rc == 0) ::unlinkat(file.tmp_dir_.get(), file.name_.c_str(), 0);
             }
         } else {
-            rc = ::linkat(file.tmp_dir_, file.name_.c_str(), dst.new_fd(), name.c_str(), 0);
+            rc = ::linkat(file.tmp_dir_.get(), file.name_.c_str(), dst.new_fd(), name.c_str(), 0);
         }
         if (rc == 0) break;
         if (errno != EEXIST || attempt >= kMaxNameRetries)
@@ -94,7 +103,7 @@ Result<Delivered> MaildirWriter::commit_link(const StagedFile& file, const Maild
 Result<Delivered> MaildirWriter::commit_move(StagedFile&& file, const Maildir& dst) {
     StagedFile owned(std::move(file));
     auto d = commit(owned, dst, true);
-    if (d) owned.tmp_dir_ = -1;  // renamed away: nothing left to unlink
+    if (d) owned.owned_ = false;  // renamed away: nothing left to unlink
     return d;
 }
 

@@ -44,7 +44,8 @@ struct Delivered {
 class MaildirWriter;
 
 // A message written and fsynced in some Maildir's tmp/, not yet visible.
-// Destroying it unlinks the tmp/ file.
+// Destroying it unlinks the tmp/ file. It keeps its own descriptor of the
+// tmp/ directory, so it may outlive the Maildir object it was staged in.
 class StagedFile {
 public:
     StagedFile(StagedFile&& o) noexcept;
@@ -56,9 +57,11 @@ public:
 
 private:
     friend class MaildirWriter;
-    StagedFile(int tmp_dir, std::string name, std::uint64_t size)
-        : tmp_dir_(tmp_dir), name_(std::move(name)), size_(size) {}
-    int tmp_dir_ = -1;  // borrowed from the Maildir, which must outlive this
+    StagedFile(UniqueFd tmp_dir, std::string name, std::uint64_t size)
+        : tmp_dir_(std::move(tmp_dir)), name_(std::move(name)), size_(size) {}
+    // Its own descriptor of tmp/, so the Maildir object may go first.
+    UniqueFd tmp_dir_;
+    bool owned_ = true;  // the tmp/ file is still ours to remove
     std::string name_;
     std::uint64_t size_ = 0;
 };

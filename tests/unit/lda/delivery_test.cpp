@@ -226,3 +226,47 @@ TEST_CASE("lda: the junk folder name is checked at startup") {
     REQUIRE_FALSE(s);
     CHECK(s.error().kind == ErrorKind::Config);
 }
+
+TEST_CASE("lda: several recipients share one file by hard links, each with its own outcome") {
+    Fixture f;
+    std::vector<Recipient> rcpts;
+    for (const char* who : {"a", "b", "c"}) {
+        Mailbox m;
+        m.maildir = f.dir.path() + "/" + who + "/Maildir";
+        m.create_parents = true;
+        rcpts.push_back({std::string(who) + "@example.test", m});
+    }
+    rcpts[1].mailbox.quota = {10, 0};  // b is full for anything
+    Deliverer d(f.settings, f.writer, f.log);
+    auto out = d.deliver({"s@example.org", "", "QID1"}, rcpts, "Subject: hi\n\nbody\n");
+    REQUIRE(out.size() == 3);
+    CHECK(out[0].ok());
+    CHECK(out[1].dsn == "5.2.2");
+    CHECK(out[2].ok());
+    auto a = files_in(f.dir.path() + "/a/Maildir/new");
+    auto c = files_in(f.dir.path() + "/c/Maildir/new");
+    REQUIRE(a.size() == 1);
+    REQUIRE(c.size() == 1);
+    CHECK(fs::hard_link_count(a[0]) == 2);
+    CHECK(fs::equivalent(a[0], c[0]));
+    CHECK(slurp(a[0]) == "Return-Path: <s@example.org>\nSubject: hi\n\nbody\n");
+    CHECK(files_in(f.dir.path() + "/b/Maildir/new").empty());
+    CHECK(files_in(f.dir.path() + "/a/Maildir/tmp").empty());
+    CHECK(f.sink.snapshot().size() == 3);
+}
+
+TEST_CASE("lda: with several recipients the loop check is per recipient") {
+    Fixture f;
+    std::vector<Recipient> rcpts;
+    for (const char* who : {"a", "b"}) {
+        Mailbox m;
+        m.maildir = f.dir.path() + "/" + who + "/Maildir";
+        m.create_parents = true;
+        rcpts.push_back({std::string(who) + "@example.test", m});
+    }
+    Deliverer d(f.settings, f.writer, f.log);
+    auto out = d.deliver({"s@example.org", "", "QID2"}, rcpts,
+                         "Received: x\nDelivered-To: b@example.test\n\nbody\n");
+    CHECK(out[0].ok());
+    CHECK(out[1].dsn == "5.4.6");
+}

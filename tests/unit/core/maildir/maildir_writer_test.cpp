@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -217,4 +218,25 @@ TEST_CASE("maildir: a dropped StagedFile removes its tmp/ file") {
     }
     CHECK(entries(md->path() + "/tmp").empty());
     CHECK(entries(md->path() + "/new").empty());
+}
+
+TEST_CASE("maildir: a staged file outlives the Maildir object it was staged in") {
+    test::TempDir t;
+    auto w = writer();
+    std::string_view parts[] = {"x"};
+    std::optional<StagedFile> staged;
+    {
+        auto md = Maildir::open(t.path() + "/a", {.create = true});
+        REQUIRE(md);
+        auto s = w.stage(*md, parts);
+        REQUIRE(s);
+        staged.emplace(std::move(*s));
+    }
+    auto other = Maildir::open(t.path() + "/b", {.create = true});
+    REQUIRE(other);
+    auto d = w.commit_link(*staged, *other);
+    REQUIRE_MESSAGE(d, (d ? "" : d.error().what));
+    staged.reset();
+    CHECK(entries(t.path() + "/a/tmp").empty());
+    CHECK(slurp(d->path) == "x");
 }
