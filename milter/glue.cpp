@@ -397,13 +397,21 @@ int run(Server& server, const RunOptions& opts) {
     log.info("starting: listening on {}", *conn);
 
     bool stopping = false;
-    int status = 0;
+    int wakes = 0;
     for (;;) {
         pollfd pfd{g_signal_pipe[0], POLLIN, 0};
-        const int n = ::poll(&pfd, 1, stopping ? 3000 : -1);
+        const int n = ::poll(&pfd, 1, stopping ? 100 : -1);
         if (n == 0 && stopping) {
-            log.warning("libmilter did not stop within 3 s; exiting");
-            ::_exit(status);
+            // smfi_stop() waits for the listener's mutex, which libmilter
+            // holds while it sleeps in select() for up to 5 s: connections of
+            // our own wake it until it has seen the stop flag.
+            if (++wakes > 30) {
+                log.warning("libmilter did not stop within 3 s; exiting");
+                milter.detach();
+                return 0;
+            }
+            wake_listener(opts.listen);
+            continue;
         }
         if (n < 0) continue;
         char c = 0;
@@ -413,7 +421,7 @@ int run(Server& server, const RunOptions& opts) {
             } else if (c == 'T' && !stopping) {
                 log.info("stopping (signal)");
                 stopping = true;
-                smfi_stop();
+                std::thread([] { smfi_stop(); }).detach();
                 wake_listener(opts.listen);
             } else if (c == 'D') {
                 milter.join();
@@ -424,7 +432,7 @@ int run(Server& server, const RunOptions& opts) {
                 log.info("stopped");
                 // Sessions still running end with the process; Postfix
                 // applies milter_default_action (tempfail) to them.
-                return status;
+                return 0;
             }
         }
     }
