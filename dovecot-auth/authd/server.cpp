@@ -188,8 +188,15 @@ public:
     virtual void start() = 0;
 
 protected:
-    void set_deadline(Clock::time_point t) { deadline_ = t; }
+    // A later deadline is picked up by the pending wait when it fires; a
+    // sooner one needs the timer re-armed.
+    void set_deadline(Clock::time_point t) {
+        const bool sooner = t < deadline_;
+        deadline_ = t;
+        if (sooner && watching_) watch_deadline();
+    }
     void watch_deadline() {
+        watching_ = true;
         timer_.expires_at(deadline_);
         // A wait cancelled by a later watch_deadline() or by close() ends
         // its chain: exactly one wait is pending at any time.
@@ -218,6 +225,7 @@ protected:
     asio::steady_timer timer_;
     Clock::time_point deadline_ = Clock::time_point::max();
     bool closed_ = false;
+    bool watching_ = false;
     std::array<char, kReadChunk> chunk_{};
     std::string in_;
     std::string out_;
@@ -375,7 +383,6 @@ private:
         if (!a.reply) return close();
         append_counted(out_, a.payload);
         set_deadline(Clock::now() + srv_.limits.request_timeout);
-        watch_deadline();
         asio::async_write(socket_, asio::buffer(out_),
                           [self = shared(), this](std::error_code, std::size_t) { close(); });
     }
