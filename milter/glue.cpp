@@ -34,6 +34,8 @@ namespace {
 
 Server* g_server = nullptr;
 
+constexpr std::size_t kMaxPacketBytes = 1024 * 1024 - 1;  // libmilter's MILTER_MDS_1M
+
 struct Priv {
     Session session;
     bool nr_conn = false;
@@ -338,6 +340,9 @@ int run(Server& server, const RunOptions& opts) {
         log.fatal("smfi_register failed");
         return 75;
     }
+    // Postfix sends a header field of up to header_size_limit (100 KB) in
+    // one packet; libmilter's default of 64 KB would drop such a session.
+    smfi_setmaxdatasize(kMaxPacketBytes);
     if (smfi_setconn(conn->data()) != MI_SUCCESS) {
         log.fatal("bad listen address {}", *conn);
         return 78;

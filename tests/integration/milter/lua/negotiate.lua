@@ -1,0 +1,17 @@
+dofile(os.getenv("MT_LIB"))
+local conn = open()
+-- Only the stages yubin-milter uses are negotiated.
+check(mt.test_option(conn, SMFIP_NOHELO), "HELO negotiated away")
+check(mt.test_option(conn, SMFIP_NOUNKNOWN), "unknown commands negotiated away")
+check(mt.test_option(conn, SMFIP_NODATA), "DATA negotiated away")
+check(mt.test_option(conn, SMFIP_NOEOH), "end of header negotiated away")
+check(not mt.test_option(conn, SMFIP_NOMAIL), "MAIL kept")
+check(not mt.test_option(conn, SMFIP_NORCPT), "RCPT kept")
+check(not mt.test_option(conn, SMFIP_NOHDRS), "headers kept")
+local want_body = os.getenv("WANT_BODY") == "yes"
+check(mt.test_option(conn, SMFIP_NOBODY) == not want_body, "body negotiated only when needed")
+check(mt.test_action(conn, SMFIF_ADDHDRS), "may add headers")
+check(mt.test_action(conn, SMFIF_CHGHDRS), "may change headers")
+check(mt.test_action(conn, SMFIF_QUARANTINE), "may quarantine")
+check(not mt.test_action(conn, SMFIF_CHGBODY), "does not ask to change the body")
+mt.disconnect(conn)
