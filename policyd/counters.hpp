@@ -77,3 +77,17 @@ public:
                                            std::int64_t window_ms, std::int64_t now_ms);
 
 }  // namespace yubin::policyd
+
+namespace yubin::policyd {
+
+// Redis backend: "HOST:PORT", "[IPv6]:PORT" or "unix:PATH". Every update is
+// one Lua script (EVALSHA), so check-and-add is atomic across hosts; keys
+// carry their window number and expire by themselves after two windows
+// (greylist entries after their retry window or max age). Decisions use the
+// injected time, never Redis's clock, so the two backends answer alike.
+// Each command waits at most timeout_ms; a failure is Temp, and the next call
+// reconnects (at most once per second). Config error for a malformed spec.
+[[nodiscard]] Result<std::unique_ptr<Counters>> make_redis_counters(std::string_view spec,
+                                                                    std::int64_t timeout_ms);
+
+}  // namespace yubin::policyd

@@ -1,0 +1,129 @@
+// The policy suite against a real redis-server (started here on a unix
+// socket in a temp directory, no TCP port), and Redis outages.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <thread>
+
+#include "policy_suite.hpp"
+
+using namespace policyd_test;
+
+extern char** environ;
+
+namespace {
+
+class RedisServer {
+public:
+    explicit RedisServer(const std::string& dir) : sock_(dir + "/redis.sock"), dir_(dir) {
+        // hiredis writes without MSG_NOSIGNAL; the daemon ignores SIGPIPE
+        // (daemon::Signals), and so must the tests that stop Redis.
+        ::signal(SIGPIPE, SIG_IGN);
+        start();
+    }
+    ~RedisServer() { stop(); }
+    RedisServer(const RedisServer&) = delete;
+    RedisServer& operator=(const RedisServer&) = delete;
+
+    void start() {
+        std::vector<std::string> args = {"redis-server",
+                                         "--port",
+                                         "0",
+                                         "--unixsocket",
+                                         sock_,
+                                         "--save",
+                                         "",
+                                         "--appendonly",
+                                         "no",
+                                         "--dir",
+                                         dir_,
+                                         "--loglevel",
+                                         "warning",
+                                         "--logfile",
+                                         dir_ + "/redis.log"};
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        REQUIRE(::posix_spawnp(&pid_, "redis-server", nullptr, nullptr, argv.data(), environ) == 0);
+        for (int i = 0; i < 100; ++i) {
+            if (std::filesystem::exists(sock_)) return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        FAIL("redis-server did not create its socket");
+    }
+    void stop() {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGTERM);
+        int st = 0;
+        ::waitpid(pid_, &st, 0);
+        pid_ = -1;
+        std::filesystem::remove(sock_);
+    }
+    [[nodiscard]] std::string spec() const { return "unix:" + sock_; }
+
+private:
+    std::string sock_, dir_;
+    pid_t pid_ = -1;
+};
+
+std::unique_ptr<Counters> redis_counters(const std::string& spec) {
+    auto c = make_redis_counters(spec, 1000);
+    REQUIRE(c);
+    return std::move(*c);
+}
+
+}  // namespace
+
+TEST_CASE("policyd: policy suite on the Redis backend") {
+    TempDir dir;
+    RedisServer redis(dir.path());
+    int n = 0;
+    // doctest runs the test case once per subcase, so each subcase gets a
+    // fresh redis-server; Worlds within one subcase use distinct keys.
+    policy_suite([&] {
+        auto c = redis_counters(redis.spec());
+        ++n;
+        return c;
+    });
+    CHECK(n > 0);
+}
+
+TEST_CASE("policyd: Redis outage is a temporary error, and it recovers") {
+    TempDir dir;
+    RedisServer redis(dir.path());
+    auto c = redis_counters(redis.spec());
+    CounterLimit lim{"r:test:x:messages:60", 60000, 2, 1};
+    std::int64_t now = 1'700'000'000'000;
+    REQUIRE(c->check_and_add({&lim, 1}, now, true));
+    redis.stop();
+    auto down = c->check_and_add({&lim, 1}, now, true);
+    REQUIRE_FALSE(down);
+    CHECK(down.error().kind == ErrorKind::Temp);
+    redis.start();                                                 // empty: counts start over
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // reconnects once a second
+    auto up = c->check_and_add({&lim, 1}, now, true);
+    REQUIRE(up);
+    CHECK_FALSE(up->over);
+    up = c->check_and_add({&lim, 1}, now, true);
+    REQUIRE(up);
+    CHECK_FALSE(up->over);
+    up = c->check_and_add({&lim, 1}, now, false);
+    REQUIRE(up);
+    CHECK(up->over);
+    CHECK(up->current == 2);
+}
+
+TEST_CASE("policyd: Redis address syntax") {
+    CHECK(make_redis_counters("127.0.0.1:6379", 1000));
+    CHECK(make_redis_counters("[::1]:6379", 1000));
+    CHECK(make_redis_counters("unix:/run/redis/redis.sock", 1000));
+    for (const char* bad : {"", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:x", ":6379",
+                            "unix:", "unix:relative", "[::1:6379"}) {
+        CAPTURE(std::string(bad));
+        auto r = make_redis_counters(bad, 1000);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().kind == ErrorKind::Config);
+    }
+}
