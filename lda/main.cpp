@@ -3,6 +3,7 @@
 // SYNOPSIS
 //      yubin-lda [-c FILE] [-a EXTENSION] [-f SENDER] [-q QUEUE_ID] [-L] [-v]
 //      yubin-lda [-c FILE] -d RECIPIENT [-f SENDER] [-q QUEUE_ID] [-L] [-v]
+//      yubin-lda [-c FILE] --lmtp [-L] [-v]
 // DESCRIPTION
 //      Reads one message on standard input and delivers it into a Maildir,
 //      the way the Maildir specification demands (unique name in tmp/, fsync,
@@ -23,7 +24,16 @@
 //      virtual_mailbox_maps) and delivered into
 //      virtual_mailbox_base/<domain>/<user>/Maildir/, created on first use.
 //
-//      In both modes: a leading "From " line is removed; Return-Path and
+//      With --lmtp it is an LMTP server (RFC 2033) on lda_lmtp_listen for
+//      Postfix's lmtp(8) client:
+//          virtual_transport = lmtp:unix:/var/spool/postfix/private/yubin-lmtp
+//      Recipients are looked up at RCPT (unknown: 550 5.1.1); after DATA one
+//      reply per recipient. A message for several recipients is written once
+//      and hard-linked into each Maildir (then without Delivered-To, as the
+//      copies are one file). Started as root it binds the socket and becomes
+//      lda_lmtp_user; SIGTERM stops it after deliveries in progress.
+//
+//      In all modes: a leading "From " line is removed; Return-Path and
 //      Delivered-To are added unless Postfix already added them (flags DR);
 //      a message that already carries Delivered-To for this recipient is a
 //      mail loop (5.4.6); the filter rules (lda_rules_file, default the
@@ -44,10 +54,12 @@
 //      -q QUEUE_ID   Postfix queue id for the log line (default $QUEUE_ID)
 //      -L            log to standard error instead of syslog
 //      -v            verbose logging
+//      --lmtp        run as the LMTP daemon
 // CONFIGURATION PARAMETERS
 //      lda_mailbox, lda_junk_folder, lda_folder_from_extension, lda_filter,
 //      lda_rules_file, lda_quota_full_action, lda_message_size_limit,
-//      store, store_busy_timeout, recipient_delimiter, virtual_mailbox_base,
+//      lda_lmtp_listen, lda_lmtp_user, lda_lmtp_max_connections,
+//      lda_lmtp_timeout, store, store_busy_timeout, recipient_delimiter, virtual_mailbox_base,
 //      default_quota, syslog_facility, syslog_name.
 // EXIT STATUS
 //      0 delivered (or discarded by a rule); 67 unknown user (5.1.1); 77
@@ -58,10 +70,12 @@
 //      configuration, running as root, any unexpected error. Postfix bounces
 //      on most other codes, so when in doubt this program says 75. A failure
 //      prints "<enhanced status code> <text>" on standard output, which
-//      Postfix puts in the bounce or defer reason.
+//      Postfix puts in the bounce or defer reason. --lmtp: 0 after SIGTERM,
+//      75 when it cannot start.
 // SECURITY
 //      Refuses to run as root (euid 0): local(8) runs it as the recipient,
-//      pipe(8) as user=vmail. umask 077; every file is created with
+//      pipe(8) as user=vmail; --lmtp started as root drops to lda_lmtp_user
+//      (setgid, initgroups, setuid, checked) before it reads any input. umask 077; every file is created with
 //      O_EXCL|O_NOFOLLOW through directory descriptors. The message is read
 //      with a size bound and parsed with the bounds of core/mime.
 #include <getopt.h>
@@ -77,6 +91,9 @@
 #include <string>
 
 #include "core/config/config.hpp"
+#include "core/daemon/listen.hpp"
+#include "core/daemon/privileges.hpp"
+#include "core/daemon/signals.hpp"
 #include "core/log/logger.hpp"
 #include "core/log/sink.hpp"
 #include "core/maildir/maildir_writer.hpp"
@@ -84,6 +101,8 @@
 #include "core/util/strings.hpp"
 #include "lda/delivery.hpp"
 #include "lda/input.hpp"
+#include "lda/lmtp_backend.hpp"
+#include "lda/lmtp_server.hpp"
 #include "lda/mailbox.hpp"
 #include "lda/outcome.hpp"
 
@@ -98,6 +117,7 @@ struct Options {
     std::optional<std::string> sender, recipient, extension, queue_id;
     bool log_stderr = false;
     bool verbose = false;
+    bool lmtp = false;
 };
 
 std::string env_or(const char* name, std::string_view fallback = "") {
@@ -121,6 +141,7 @@ int early_failure(const std::string& text) {
 std::optional<Options> parse_options(int argc, char** argv, std::string& error) {
     Options o;
     static const option longopts[] = {{"help", no_argument, nullptr, 'h'},
+                                      {"lmtp", no_argument, nullptr, 'l'},
                                       {nullptr, 0, nullptr, 0}};
     ::opterr = 0;
     int c;
@@ -134,9 +155,10 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
             case 'q': o.queue_id = ::optarg; break;
             case 'L': o.log_stderr = true; break;
             case 'v': o.verbose = true; break;
+            case 'l': o.lmtp = true; break;
             default:
                 error = "usage: yubin-lda [-c FILE] [-d RECIPIENT] [-f SENDER] [-a EXT] [-q QID] "
-                        "[-L] [-v]";
+                        "[-L] [-v] | --lmtp";
                 return std::nullopt;
         }
     }
@@ -155,12 +177,82 @@ Result<config::Config> load_config(const Options& o) {
     return config::Config::defaults();
 }
 
+std::string host_name() {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0) return "localhost";
+    return host;
+}
+
+store::StoreOptions store_options(const config::Config& cfg) {
+    store::StoreOptions so;
+    so.read_only = true;
+    so.recipient_delimiter = cfg.get("recipient_delimiter");
+    so.busy_timeout = std::chrono::seconds(cfg.get_int("store_busy_timeout"));
+    return so;
+}
+
+int run_lmtp(const config::Config& cfg, const lda::Settings& settings, log::Logger& log) {
+    auto listen = daemon::parse_listen(cfg.get("lda_lmtp_listen"));
+    if (cfg.get("lda_lmtp_listen").empty() || !listen) {
+        log.fatal("lda_lmtp_listen: {}", listen ? "not set" : listen.error().what);
+        return kExTempFail;
+    }
+    auto signals = daemon::Signals::install();  // before any thread
+    if (!signals) {
+        log.fatal("{}", signals.error().what);
+        return kExTempFail;
+    }
+    daemon::ListenOptions lo;
+    lo.unix_mode = 0666;
+    auto fd = daemon::listen_on(*listen, lo);
+    if (!fd) {
+        log.fatal("{}", fd.error().what);
+        return kExTempFail;
+    }
+    if (::geteuid() == 0) {
+        auto user = cfg.get("lda_lmtp_user");
+        if (user.empty()) {
+            log.fatal("refusing to run as root: set lda_lmtp_user");
+            return kExTempFail;
+        }
+        if (auto st = daemon::drop_privileges(user); !st) {
+            log.fatal("{}", st.error().what);
+            return kExTempFail;
+        }
+    }
+    lda::LmtpServerOptions so;
+    so.hostname = host_name();
+    so.limits.max_message_bytes = static_cast<std::size_t>(cfg.get_int("lda_message_size_limit"));
+    so.timeout = std::chrono::seconds(cfg.get_int("lda_lmtp_timeout"));
+    so.max_connections = static_cast<std::size_t>(cfg.get_int("lda_lmtp_max_connections"));
+    auto factory = [&]() -> std::unique_ptr<lda::LmtpBackend> {
+        auto st = store::open_store(cfg.get("store"), store_options(cfg));
+        if (!st) {
+            log.error("store: {}", st.error().what);
+            return nullptr;
+        }
+        // The thread id: unique among live threads and processes, as the
+        // Maildir name's P<pid> field must be.
+        auto tid = static_cast<pid_t>(::gettid());
+        return std::make_unique<lda::StoreBackend>(std::move(*st), cfg, settings,
+                                                   maildir::UniqueNamer(so.hostname, tid), log);
+    };
+    log.info("lmtp: listening on {}", listen->to_string());
+    auto st = lda::serve_lmtp(fd->get(), *signals, so, factory, log);
+    if (!st) {
+        log.fatal("{}", st.error().what);
+        return kExTempFail;
+    }
+    log.info("lmtp: stopped");
+    return 0;
+}
+
 int run(int argc, char** argv) {
     ::umask(077);
     std::string usage_error;
     auto opts = parse_options(argc, argv, usage_error);
     if (!opts) return early_failure(usage_error);
-    if (::geteuid() == 0) return early_failure("refusing to run as root");
+    if (::geteuid() == 0 && !opts->lmtp) return early_failure("refusing to run as root");
 
     auto cfg = load_config(*opts);
     if (!cfg) return early_failure(cfg.error().what);
@@ -181,6 +273,8 @@ int run(int argc, char** argv) {
         return early_failure(settings.error().what);
     }
 
+    if (opts->lmtp) return run_lmtp(*cfg, *settings, log);
+
     lda::Envelope env;
     env.sender = opts->sender ? *opts->sender : env_or("SENDER");
     env.queue_id = opts->queue_id ? *opts->queue_id : env_or("QUEUE_ID");
@@ -200,11 +294,7 @@ int run(int argc, char** argv) {
     lda::Mailbox mbox;
     if (opts->recipient) {
         env.recipient = *opts->recipient;
-        store::StoreOptions so;
-        so.read_only = true;
-        so.recipient_delimiter = cfg->get("recipient_delimiter");
-        so.busy_timeout = std::chrono::seconds(cfg->get_int("store_busy_timeout"));
-        auto st = store::open_store(cfg->get("store"), so);
+        auto st = store::open_store(cfg->get("store"), store_options(*cfg));
         if (!st) {
             log.error("{}store: {}", log::queue_prefix(env.queue_id), st.error().what);
             return answer(lda::temp_failure("4.3.0", "user store unavailable"));
@@ -230,9 +320,7 @@ int run(int argc, char** argv) {
         mbox = std::move(*m);
     }
 
-    char host[256] = {};
-    if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
-    maildir::MaildirWriter writer(maildir::UniqueNamer(host, ::getpid()));
+    maildir::MaildirWriter writer(maildir::UniqueNamer(host_name(), ::getpid()));
     lda::Deliverer deliverer(*settings, writer, log);
     return answer(deliverer.deliver(env, mbox, *message));
 }

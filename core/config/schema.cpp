@@ -63,6 +63,17 @@ constexpr auto kSchema = std::to_array<Param>({
     {"lda_junk_folder", Type::String, "Junk", 0, 0, "",
      "Maildir++ folder for the filter's junk and quarantine actions; created and subscribed on "
      "first use."},
+    {"lda_lmtp_listen", Type::Listen, "", 0, 0, "",
+     "Where yubin-lda --lmtp listens (Postfix: virtual_transport = lmtp:unix:PATH); unix:PATH or "
+     "inet:HOST:PORT; the unix socket gets mode 0666, so put it in a directory only Postfix can "
+     "reach."},
+    {"lda_lmtp_max_connections", Type::Int, "100", 1, 10000, "",
+     "Most concurrent LMTP connections to yubin-lda; more are answered 421 (Postfix retries)."},
+    {"lda_lmtp_timeout", Type::Time, "300s", 1, 3600, "",
+     "yubin-lda --lmtp drops a connection that has sent nothing for this long."},
+    {"lda_lmtp_user", Type::String, "vmail", 0, 0, "",
+     "User yubin-lda --lmtp runs as after binding its socket when started as root; it owns the "
+     "virtual Maildirs and must read the store."},
     {"lda_mailbox", Type::String, "Maildir/", 0, 0, "",
      "Local users' Maildir for yubin-lda as mailbox_command: relative to $HOME, or absolute."},
     {"lda_message_size_limit", Type::Size, "104857600", 0, kNoMax, "",
