@@ -12,6 +12,7 @@
 #  and a fast, clean SIGTERM.
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/../lib/postfix.sh"
+source "$(dirname "$0")/../lib/dovecot.sh"
 : "${YUBIN_BIN:?}"
 here=$(cd "$(dirname "$0")" && pwd)
 probe() { /usr/bin/python3 "$here/smtp_probe.py" "$@"; }
@@ -62,6 +63,19 @@ setup_pf() {  # DIR PORT MYNETWORKS
         "smtpd_soft_error_limit = 1000" "smtpd_hard_error_limit = 1000"
 }
 setup_pf "$T/closed" $CLOSED 127.0.0.2/32
+# SMTP AUTH on the closed Postfix through a private Dovecot (ports 24143-24146)
+echo "taro@example.jp:{PLAIN}secret::::::" >"$T/passwd"
+dovecot_setup "$T/dovecot" 24143 "passdb {
+  driver = passwd-file
+  args = $T/passwd
+}
+userdb {
+  driver = static
+  args = uid=65534 gid=65534 home=$T/home
+}"
+dovecot_start "$T/dovecot" && ok "Dovecot (SASL) starts" || not_ok "Dovecot (SASL) starts"
+postfix_conf "$T/closed" "smtpd_sasl_auth_enable = yes" "smtpd_sasl_type = dovecot" \
+    "smtpd_sasl_path = $T/dovecot/run/auth-client"
 setup_pf "$T/open" $OPEN 0.0.0.0/0
 postfix_conf "$T/open" "smtpd_milters ="   # the control run first
 postfix_start "$T/closed" && ok "closed Postfix starts" || not_ok "closed Postfix starts"
@@ -133,6 +147,8 @@ probe rcpts $CLOSED sender@client.example.net <"$T/locals" >"$T/closed-local.out
 check_eq "closed Postfix + milter: local mail accepted" "$(count '^250' "$T/closed-local.out")" "$nlocals"
 echo '<friend@relay.example.net>' | PROBE_SOURCE=127.0.0.2 probe rcpts $CLOSED taro@example.jp >"$T/trusted.out"
 check_contains "a client in the trusted networks may relay" "250" "$T/trusted.out"
+echo '<friend@relay.example.net>' | PROBE_LOGIN=taro@example.jp:secret probe rcpts $CLOSED taro@example.jp >"$T/auth.out" 2>&1
+check_contains "an authenticated client may relay" "250" "$T/auth.out"
 
 # --- (3) size limits
 send() { probe send $CLOSED sender@client.example.net "$@"; }

@@ -17,6 +17,11 @@ def connect(port):
     s = smtplib.SMTP("127.0.0.1", int(port), timeout=30,
                      source_address=(src, 0) if src else None)
     s.ehlo("client.example.net")
+    # PROBE_LOGIN=user:password authenticates (SASL PLAIN) before sending
+    login = os.environ.get("PROBE_LOGIN")
+    if login:
+        user, password = login.split(":", 1)
+        s.login(user, password)
     return s
 
 
