@@ -40,6 +40,7 @@ struct GreylistResult {
     enum class Verdict { Pass, Defer };
     Verdict verdict = Verdict::Pass;
     std::int64_t wait_s = 0;  // Defer: seconds until a retry passes
+    bool retried = false;     // Pass: this request is the retry that passed (first time)
 };
 
 struct GreylistTimes {

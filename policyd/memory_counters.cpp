@@ -84,7 +84,7 @@ public:
             if (!make_room(now_ms)) return fail(ErrorKind::Temp, "memory counter table full");
             grey_.emplace(std::string(key),
                           Grey{now_ms, now_ms, false, now_ms + t.retry_window_ms});
-            return GreylistResult{GreylistResult::Verdict::Defer, ceil_s(t.delay_ms)};
+            return GreylistResult{GreylistResult::Verdict::Defer, ceil_s(t.delay_ms), false};
         }
         Grey& g = it->second;
         if (g.passed) {
@@ -94,11 +94,11 @@ public:
         }
         std::int64_t age = now_ms - g.first_ms;
         if (age < t.delay_ms)
-            return GreylistResult{GreylistResult::Verdict::Defer, ceil_s(t.delay_ms - age)};
+            return GreylistResult{GreylistResult::Verdict::Defer, ceil_s(t.delay_ms - age), false};
         g.passed = true;
         g.last_ms = now_ms;
         g.expires_ms = now_ms + t.max_age_ms;
-        return GreylistResult{};
+        return GreylistResult{GreylistResult::Verdict::Pass, 0, true};
     }
 
 private:

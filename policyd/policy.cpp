@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <limits>
 
 #include "core/config/value.hpp"
 #include "core/store/address.hpp"
@@ -157,6 +158,12 @@ Result<PolicySettings> PolicySettings::from_config(const config::Config& cfg) {
     s.greylist_times.delay_ms = cfg.get_int("policyd_greylist_delay") * 1000;
     s.greylist_times.retry_window_ms = cfg.get_int("policyd_greylist_retry_window") * 1000;
     s.greylist_times.max_age_ms = cfg.get_int("policyd_greylist_max_age") * 1000;
+    s.greylist_auto_whitelist = cfg.get_int("policyd_greylist_auto_whitelist");
+    auto wl = GreylistWhitelist::parse(cfg.get_list("policyd_greylist_whitelist"));
+    if (!wl)
+        return fail(ErrorKind::Config,
+                    cfg.path() + ": parameter policyd_greylist_whitelist: " + wl.error().what);
+    s.greylist_whitelist = std::move(*wl);
     s.state_failure_action = cfg.get("policyd_state_failure_action");
     s.recipient_delimiter = cfg.get("recipient_delimiter");
     return s;
@@ -391,15 +398,119 @@ std::optional<Policy::Verdict> Policy::check_rates(const Request& req, bool coun
 std::optional<Policy::Verdict> Policy::check_greylist(const Request& req) {
     if (s_.greylist_mode == Mode::Off || !req.sasl_username.empty()) return std::nullopt;
     std::string client = client_group(req.client_address, true);
-    if (client.empty()) return std::nullopt;
+    if (client.empty() || s_.greylist_whitelist.matches(req)) return std::nullopt;
+    // A client that retried properly often enough is a real MTA: stop
+    // greylisting it while it keeps sending within max_age.
+    CounterLimit known{"gw:" + client, s_.greylist_times.max_age_ms, s_.greylist_auto_whitelist, 1};
+    if (s_.greylist_auto_whitelist > 0) {
+        auto w = counters_.check_and_add({&known, 1}, clock_.now_ms(), false);
+        if (!w) return state_failure(w.error());
+        if (w->over) return std::nullopt;
+    }
     std::string key = "g:" + client + "/" + to_lower(req.sender) + "/" + to_lower(req.recipient);
     auto res = counters_.greylist(key, clock_.now_ms(), s_.greylist_times);
     if (!res) return state_failure(res.error());
-    if (res->verdict == GreylistResult::Verdict::Pass) return std::nullopt;
+    if (res->verdict == GreylistResult::Verdict::Pass) {
+        if (res->retried && s_.greylist_auto_whitelist > 0) {
+            known.max = std::numeric_limits<std::int64_t>::max() / 2;
+            auto w = counters_.check_and_add({&known, 1}, clock_.now_ms(), true);
+            if (!w) return state_failure(w.error());
+        }
+        return std::nullopt;
+    }
     return apply(s_.greylist_mode, req,
                  Verdict{"DEFER_IF_PERMIT 4.7.1 Greylisted, try again in " +
                              std::to_string(res->wait_s) + " seconds",
                          "greylisted for " + std::to_string(res->wait_s) + "s"});
+}
+
+namespace {
+
+bool parse_ip16(const std::string& text, unsigned char out[16], bool* v4) {
+    unsigned char b4[4];
+    if (::inet_pton(AF_INET, text.c_str(), b4) == 1) {
+        std::fill(out, out + 10, 0);
+        out[10] = out[11] = 0xff;
+        std::copy(b4, b4 + 4, out + 12);
+        *v4 = true;
+        return true;
+    }
+    *v4 = false;
+    return ::inet_pton(AF_INET6, text.c_str(), out) == 1;
+}
+
+bool in_net(const unsigned char a[16], const unsigned char n[16], int prefix) {
+    int full = prefix / 8, rest = prefix % 8;
+    if (!std::equal(a, a + full, n)) return false;
+    if (rest == 0) return true;
+    unsigned char mask = static_cast<unsigned char>(0xff << (8 - rest));
+    return (a[full] & mask) == (n[full] & mask);
+}
+
+}  // namespace
+
+Result<GreylistWhitelist> GreylistWhitelist::parse(const std::vector<std::string>& entries) {
+    GreylistWhitelist w;
+    for (const auto& e : entries) {
+        auto bad = [&] {
+            return fail(ErrorKind::BadInput,
+                        "bad whitelist entry \"" + sanitize_for_log(e, 80) +
+                            "\" (want an address, a network, a host or domain name, or a "
+                            "recipient address or @domain)");
+        };
+        if (e.find('@') != std::string::npos) {
+            auto at = e.find('@');
+            auto dom = store::parse_domain(std::string_view(e).substr(at + 1));
+            if (!dom) return bad();
+            if (at > 0 && !store::parse_address(e)) return bad();
+            w.recipients_.push_back(to_lower(e));
+            continue;
+        }
+        auto slash = e.find('/');
+        std::string ip = e.substr(0, slash);
+        Net n{};
+        bool v4 = false;
+        if (parse_ip16(ip, n.addr, &v4)) {
+            int bits = v4 ? 32 : 128;
+            if (slash != std::string::npos) {
+                auto p = parse_int(std::string_view(e).substr(slash + 1));
+                if (!p || *p < 0 || *p > bits) return bad();
+                bits = static_cast<int>(*p);
+            }
+            n.prefix = v4 ? 96 + bits : bits;
+            w.nets_.push_back(n);
+            continue;
+        }
+        auto dom = store::parse_domain(e);
+        if (!dom) return bad();
+        w.names_.push_back(*dom);
+    }
+    return w;
+}
+
+bool GreylistWhitelist::matches(const Request& req) const {
+    if (!nets_.empty()) {
+        unsigned char a[16];
+        bool v4 = false;
+        if (req.client_address.size() < 64 && parse_ip16(req.client_address, a, &v4))
+            for (const auto& n : nets_)
+                if (in_net(a, n.addr, n.prefix)) return true;
+    }
+    if (!names_.empty() && !req.client_name.empty() && req.client_name != "unknown") {
+        std::string name = to_lower(req.client_name);
+        for (const auto& n : names_)
+            if (name == n || (name.size() > n.size() && name.ends_with(n) &&
+                              name[name.size() - n.size() - 1] == '.'))
+                return true;
+    }
+    if (!recipients_.empty()) {
+        std::string rcpt = to_lower(req.recipient);
+        auto at = rcpt.rfind('@');
+        for (const auto& r : recipients_)
+            if (rcpt == r || (r.front() == '@' && at != std::string::npos && rcpt.substr(at) == r))
+                return true;
+    }
+    return false;
 }
 
 std::string Policy::decide(const Request& req) noexcept {

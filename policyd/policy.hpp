@@ -57,6 +57,30 @@ inline constexpr std::size_t kRateClasses = 5;
 [[nodiscard]] Result<std::vector<RateRule>> parse_rate_rules(std::string_view text);
 [[nodiscard]] std::string describe(const RateRule& r);  // "100 messages per 1h"
 
+// policyd_greylist_whitelist: who is never greylisted. Entries: an IP
+// address or network (192.0.2.0/24, 2001:db8::/32) matched against the client
+// address; a name (example.com) matched against the client's verified name
+// and its parent domains; an address (postmaster@example.com) or "@domain"
+// matched against the recipient.
+class GreylistWhitelist {
+public:
+    // BadInput naming the bad entry.
+    [[nodiscard]] static Result<GreylistWhitelist> parse(const std::vector<std::string>& entries);
+    [[nodiscard]] bool matches(const Request& req) const;
+    [[nodiscard]] bool empty() const {
+        return nets_.empty() && names_.empty() && recipients_.empty();
+    }
+
+private:
+    struct Net {
+        unsigned char addr[16];  // IPv4 as IPv4-mapped IPv6
+        int prefix;              // in bits of the 128
+    };
+    std::vector<Net> nets_;
+    std::vector<std::string> names_;       // lower case
+    std::vector<std::string> recipients_;  // lower case, "user@dom" or "@dom"
+};
+
 struct PolicySettings {
     bool dry_run = false;
 
@@ -77,6 +101,8 @@ struct PolicySettings {
 
     Mode greylist_mode = Mode::Off;
     GreylistTimes greylist_times{300'000, 86'400'000, 35LL * 86'400'000};
+    std::int64_t greylist_auto_whitelist = 5;  // retries that whitelist a client; 0 = never
+    GreylistWhitelist greylist_whitelist{};
 
     std::string state_failure_action = "DUNNO";  // DUNNO | DEFER_IF_PERMIT
     std::string recipient_delimiter = "+";

@@ -47,7 +47,8 @@ return {0, 0}
 )lua";
 
 // KEYS[1] triplet; ARGV now, delay, retry_window, max_age (ms).
-// Returns {0, 0} pass or {1, wait_ms}. "exp" holds the expiry in the
+// Returns {0, 0} pass, {2, 0} pass of the first successful retry, or
+// {1, wait_ms} defer. "exp" holds the expiry in the
 // caller's time; PEXPIRE only cleans up (with the same length of time).
 constexpr std::string_view kGreyScript = R"lua(
 local now, delay, retry, maxage =
@@ -68,7 +69,7 @@ local age = now - tonumber(v[1])
 if age < delay then return {1, delay - age} end
 redis.call('HSET', KEYS[1], 'passed', 1, 'exp', now + maxage)
 redis.call('PEXPIRE', KEYS[1], maxage)
-return {0, 0}
+return {2, 0}
 )lua";
 
 constexpr std::string_view kKeyPrefix = "yubin:policyd:";
@@ -126,7 +127,9 @@ public:
         auto r = eval(grey_sha_, kGreyScript, keys, args);
         if (!r) return fail(r.error());
         if (r->first == 0) return GreylistResult{};
-        return GreylistResult{GreylistResult::Verdict::Defer, (r->second + 999) / 1000};
+        if (r->first == 2) return GreylistResult{GreylistResult::Verdict::Pass, 0, true};
+        if (r->first != 1) return fail(ErrorKind::Temp, "redis: unexpected script reply");
+        return GreylistResult{GreylistResult::Verdict::Defer, (r->second + 999) / 1000, false};
     }
 
 private:

@@ -125,6 +125,9 @@ constexpr auto kSchema = std::to_array<Param>({
     {"policyd_greylist_delay", Type::Time, "300s", 0, 86400, "",
      "Greylisting: a retry of the same client, sender and recipient passes after this long."},
     {"policyd_greylist_max_age", Type::Time, "35d", 1, 31622400, "",
+    {"policyd_greylist_auto_whitelist", Type::Int, "5", 0, 1000000, "",
+     "Greylisting: a client (/24, /64) that has retried this many times is no longer greylisted "
+     "while it keeps sending within policyd_greylist_max_age; 0 = never."},
      "Greylisting: a triplet that passed is remembered this long after its last message."},
     {"policyd_greylist_mode", Type::Enum, "off", 0, 0, "off|warn|enforce",
      "Greylisting of unauthenticated clients at RCPT (IPv4 grouped by /24, IPv6 by /64): off, warn "
@@ -134,6 +137,10 @@ constexpr auto kSchema = std::to_array<Param>({
     {"policyd_idle_timeout", Type::Time, "300s", 1, 86400, "",
      "yubin-policyd closes a connection that has not completed a request for this long (Postfix "
      "reconnects when it needs to; its own smtpd_policy_service_max_idle is 300s)."},
+    {"policyd_greylist_whitelist", Type::List, "", 0, 0, "",
+     "Never greylisted: client addresses or networks (192.0.2.0/24, 2001:db8::/32), client host "
+     "names or their parent domains (example.com), recipients (postmaster@example.com, "
+     "@example.org)."},
     {"policyd_listen", Type::Listen, "inet:127.0.0.1:10031", 0, 0, "",
      "Where yubin-policyd listens: unix:PATH or inet:HOST:PORT, the address given to Postfix's "
      "check_policy_service."},

@@ -261,6 +261,31 @@ inline void policy_suite(const std::function<std::unique_ptr<Counters>()>& make)
         CHECK(w2.logged("warn: would reject: MAIL from"));
     }
 
+    SUBCASE("greylisting: a client that retried twice is whitelisted automatically") {
+        World w(make());
+        w.configure([](PolicySettings& s) {
+            s.greylist_mode = Mode::Enforce;
+            s.greylist_times = {60'000, 3'600'000, 86'400'000};
+            s.greylist_auto_whitelist = 2;
+        });
+        auto from = [&](const std::string& sender, const std::string& client) {
+            return w.policy->decide(req("RCPT", "", sender, "taro@example.com", client));
+        };
+        for (const char* sender : {"a@example.net", "b@example.net"}) {
+            CHECK(from(sender, "192.0.2.10") != "DUNNO");
+            w.clock.advance_s(61);
+            CHECK(from(sender, "192.0.2.10") == "DUNNO");
+            CHECK(from(sender, "192.0.2.10") == "DUNNO");  // a pass of a known triplet: not a retry
+        }
+        CHECK(from("c@example.net", "192.0.2.77") == "DUNNO");    // same /24, new triplet
+        CHECK(from("c@example.net", "198.51.100.1") != "DUNNO");  // another client still waits
+        w.configure([](PolicySettings& s) {
+            s.greylist_mode = Mode::Enforce;
+            s.greylist_auto_whitelist = 0;
+        });
+        CHECK(from("d@example.net", "192.0.2.10") != "DUNNO");  // off: greylisted again
+    }
+
     SUBCASE("greylisting: defer, too early, pass after the delay, remembered") {
         World w(make());
         w.configure([](PolicySettings& s) {

@@ -176,3 +176,45 @@ TEST_CASE("policyd: client grouping") {
     CHECK(client_group("", false).empty());
     CHECK(client_group("192.0.2.10; rm -rf", false).empty());
 }
+
+TEST_CASE("policyd: greylist whitelist") {
+    auto w = GreylistWhitelist::parse({"192.0.2.0/24", "2001:db8::/32", "198.51.100.7",
+                                       "mx.example.net", "postmaster@example.com", "@example.org"});
+    REQUIRE(w);
+    auto r = [](const char* addr, const char* name, const char* rcpt) {
+        Request q;
+        q.client_address = addr;
+        q.client_name = name;
+        q.recipient = rcpt;
+        return q;
+    };
+    struct Case {
+        Request q;
+        bool want;
+    };
+    const Case cases[] = {
+        {r("192.0.2.99", "unknown", "x@example.com"), true},
+        {r("::ffff:192.0.2.99", "unknown", "x@example.com"), true},
+        {r("192.0.3.1", "unknown", "x@example.com"), false},
+        {r("2001:db8:ffff::1", "unknown", "x@example.com"), true},
+        {r("2001:db9::1", "unknown", "x@example.com"), false},
+        {r("198.51.100.7", "unknown", "x@example.com"), true},
+        {r("198.51.100.8", "unknown", "x@example.com"), false},
+        {r("203.0.113.1", "mx.example.net", "x@example.com"), true},
+        {r("203.0.113.1", "a.mx.EXAMPLE.net", "x@example.com"), true},
+        {r("203.0.113.1", "evilmx.example.net", "x@example.com"), false},
+        {r("203.0.113.1", "unknown", "Postmaster@Example.com"), true},
+        {r("203.0.113.1", "unknown", "anyone@example.org"), true},
+        {r("203.0.113.1", "unknown", "anyone@sub.example.org"), false},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.q.client_address);
+        CAPTURE(c.q.client_name);
+        CAPTURE(c.q.recipient);
+        CHECK(w->matches(c.q) == c.want);
+    }
+    for (const char* bad : {"192.0.2.0/33", "::/129", "not a name", "@", "a@", "1.2.3.4/x"}) {
+        CAPTURE(std::string(bad));
+        CHECK_FALSE(GreylistWhitelist::parse({bad}));
+    }
+}
