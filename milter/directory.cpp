@@ -84,4 +84,25 @@ Result<std::int64_t> StoreDirectory::size_limit(std::string_view local, std::str
     return opts_.default_max_message_size;
 }
 
+Result<bool> StoreDirectory::owns_sender(std::string_view login, std::string_view sender) {
+    if (iequals(login, sender)) return true;
+    if (opts_.store_spec.empty()) return false;
+    auto s = acquire();
+    if (!s) return fail(s.error());
+    const auto& delims = opts_.store_options.recipient_delimiter;
+    // user+ext@domain is still the user's own address
+    auto m = store::find_mailbox(**s, sender, delims);
+    if (!m && m.error().kind != ErrorKind::NotFound) return fail(m.error());
+    if (m && iequals(m->address, login)) {
+        release(std::move(*s));
+        return true;
+    }
+    auto targets = store::resolve_alias(**s, sender, delims);
+    if (!targets) return fail(targets.error());
+    release(std::move(*s));
+    for (const auto& t : *targets)
+        if (iequals(t, login)) return true;
+    return false;
+}
+
 }  // namespace yubin::milter

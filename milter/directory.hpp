@@ -13,9 +13,9 @@
 namespace yubin::milter {
 
 struct DirectoryOptions {
-    std::string store_spec;                  // "sqlite:PATH"; empty = no store
-    store::StoreOptions store_options;       // read_only is forced on
-    std::vector<std::string> local_domains;  // lower case; may hold IP literals
+    std::string store_spec{};                  // "sqlite:PATH"; empty = no store
+    store::StoreOptions store_options{};       // read_only is forced on
+    std::vector<std::string> local_domains{};  // may hold IP literals
     std::int64_t default_max_message_size = 0;
 };
 
@@ -29,6 +29,7 @@ public:
 
     Result<bool> is_local_domain(std::string_view domain) override;
     Result<std::int64_t> size_limit(std::string_view local, std::string_view domain) override;
+    Result<bool> owns_sender(std::string_view login, std::string_view sender) override;
 
 private:
     explicit StoreDirectory(DirectoryOptions opts) : opts_(std::move(opts)) {}

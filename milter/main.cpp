@@ -35,6 +35,7 @@
 //      milter_listen, milter_local_domains, milter_trusted_networks,
 //      milter_max_message_size, milter_count_body, milter_filter,
 //      milter_filter_authenticated, milter_rules_file, milter_allow_discard,
+//      milter_sender_login_mismatch,
 //      milter_socket_group, milter_user; store, store_busy_timeout,
 //      recipient_delimiter, default_max_message_size, syslog_facility,
 //      syslog_name.

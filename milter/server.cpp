@@ -16,6 +16,10 @@ Result<Snapshot> load_snapshot(const config::Config& cfg) {
     settings->filter_authenticated = cfg.get_bool("milter_filter_authenticated");
     settings->allow_discard = cfg.get_bool("milter_allow_discard");
     settings->count_body = cfg.get_bool("milter_count_body");
+    const std::string mismatch = cfg.get("milter_sender_login_mismatch");
+    settings->sender_login_mismatch = mismatch == "reject" ? LoginMismatch::Reject
+                                      : mismatch == "warn" ? LoginMismatch::Warn
+                                                           : LoginMismatch::Off;
     if (settings->filter) {
         const std::string file = cfg.get("milter_rules_file");
         if (file.empty()) {

@@ -137,6 +137,23 @@ Reply Session::mail(std::string_view sender, std::span<const std::string_view> a
     authenticated_ = !auth_login.empty();
     declared_size_ = declared_size(args);
 
+    if (authenticated_ && settings_->sender_login_mismatch != LoginMismatch::Off &&
+        !sender_.empty()) {
+        auto owns = dir_->owns_sender(auth_login, sender_);
+        if (!owns) return reject("MAIL", "451", "4.3.0", std::string(kTempText), owns.error().what);
+        if (!*owns) {
+            const std::string login = sanitize_for_log(auth_login, 320);
+            if (settings_->sender_login_mismatch == LoginMismatch::Reject)
+                return reject(
+                    "MAIL", "553", "5.7.1",
+                    "<" + sender_ + ">: Sender address rejected: not owned by user " + login,
+                    "sasl_username=" + login);
+            log_.info("{}warn: MAIL from {}: sender <{}> not owned by user {}; {}",
+                      log::queue_prefix(qid_), client(), sanitize_for_log(sender_, 320), login,
+                      envelope());
+        }
+    }
+
     limit_ = settings_->max_message_size;
     if (!p.malformed && !p.domain.empty() && !p.routing && !p.source_route) {
         auto own = dir_->size_limit(p.local, p.domain);

@@ -53,7 +53,13 @@ public:
     // mailbox's, else its domain's, else the default; 0 for a foreign domain.
     [[nodiscard]] virtual Result<std::int64_t> size_limit(std::string_view local,
                                                           std::string_view domain) = 0;
+    // May the SASL user `login` send as `sender` (an address without angle
+    // brackets)? Its own address, or an alias that reaches it.
+    [[nodiscard]] virtual Result<bool> owns_sender(std::string_view login,
+                                                   std::string_view sender) = 0;
 };
+
+enum class LoginMismatch { Off, Warn, Reject };
 
 struct Settings {
     NetworkList trusted;
@@ -62,6 +68,7 @@ struct Settings {
     bool filter_authenticated = false;
     bool allow_discard = false;
     bool count_body = true;
+    LoginMismatch sender_login_mismatch = LoginMismatch::Off;
     std::shared_ptr<const rules::RuleSet> rules;  // null = no filtering
 
     // Whether Postfix must send the body at all.

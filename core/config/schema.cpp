@@ -109,6 +109,9 @@ constexpr auto kSchema = std::to_array<Param>({
     {"milter_rules_file", Type::String, "", 0, 0, "",
      "yubin-milter: filter rules file (format: contrib/rules/README.md); empty = the built-in "
      "rules (reject 未承諾広告)."},
+    {"milter_sender_login_mismatch", Type::Enum, "off", 0, 0, "off|warn|reject",
+     "yubin-milter: whether a SASL-authenticated client may use a MAIL FROM address that is "
+     "neither its login nor an alias reaching it: off, warn (log only) or reject (553 5.7.1)."},
     {"milter_socket_group", Type::String, "", 0, 0, "",
      "yubin-milter: group of the unix socket, which then gets mode 0660; empty = mode 0666 (the "
      "directory controls access)."},

@@ -27,6 +27,7 @@ store = sqlite:$T/db/yubin.db
 milter_listen = unix:$T/milter.sock
 milter_user = nobody
 milter_trusted_networks = 127.0.0.2/32
+milter_sender_login_mismatch = reject
 CF
 "${ctl[@]}" domain add example.jp >/dev/null
 "${ctl[@]}" domain add small.example --max-message-size 20000 >/dev/null
@@ -149,6 +150,9 @@ echo '<friend@relay.example.net>' | PROBE_SOURCE=127.0.0.2 probe rcpts $CLOSED t
 check_contains "a client in the trusted networks may relay" "250" "$T/trusted.out"
 echo '<friend@relay.example.net>' | PROBE_LOGIN=taro@example.jp:secret probe rcpts $CLOSED taro@example.jp >"$T/auth.out" 2>&1
 check_contains "an authenticated client may relay" "250" "$T/auth.out"
+echo '<friend@relay.example.net>' | PROBE_LOGIN=taro@example.jp:secret probe rcpts $CLOSED hanako@example.jp >"$T/mismatch.out" 2>&1
+check_contains "an authenticated client may not send as somebody else" \
+    "553 5.7.1 <hanako@example.jp>: Sender address rejected: not owned by user taro@example.jp" "$T/mismatch.out"
 
 # --- (3) size limits
 send() { probe send $CLOSED sender@client.example.net "$@"; }

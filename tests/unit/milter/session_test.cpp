@@ -31,6 +31,11 @@ public:
         if (d == "example.jp") return local == "tiny" ? 10000 : 20000;
         return 0;
     }
+    // taro@example.jp owns itself and info@example.jp (an alias)
+    Result<bool> owns_sender(std::string_view login, std::string_view sender) override {
+        if (sender == "x@down.example") return fail(ErrorKind::Temp, "database is locked");
+        return sender == login || (login == "taro@example.jp" && sender == "info@example.jp");
+    }
     int lookups = 0;
 };
 
@@ -385,4 +390,31 @@ TEST_CASE("networks: parsing and matching") {
     auto all = NetworkList::parse({"0.0.0.0/0"});
     REQUIRE(all);
     CHECK(all->contains("203.0.113.9"));
+}
+
+TEST_CASE("session: sender/login mismatch for authenticated clients") {
+    Fixture f;
+    auto mail_as = [&](std::string_view sender, std::string_view login) {
+        auto s = f.session();
+        return s.mail(sender, {}, login);
+    };
+    // off (default): anything goes
+    CHECK(mail_as("<hanako@example.jp>", "taro@example.jp").kind == K::Continue);
+
+    f.settings->sender_login_mismatch = LoginMismatch::Reject;
+    CHECK(mail_as("<taro@example.jp>", "taro@example.jp").kind == K::Continue);
+    CHECK(mail_as("<info@example.jp>", "taro@example.jp").kind == K::Continue);
+    CHECK(mail_as("<>", "taro@example.jp").kind == K::Continue);    // bounces are fine
+    CHECK(mail_as("<hanako@example.jp>", "").kind == K::Continue);  // not authenticated
+    auto r = mail_as("<hanako@example.jp>", "taro@example.jp");
+    CHECK(r.to_string() ==
+          "553 5.7.1 <hanako@example.jp>: Sender address rejected: not owned by user "
+          "taro@example.jp");
+    CHECK(mail_as("<x@down.example>", "taro@example.jp").kind == K::TempFail);
+
+    f.settings->sender_login_mismatch = LoginMismatch::Warn;
+    CHECK(mail_as("<hanako@example.jp>", "taro@example.jp").kind == K::Continue);
+    CHECK(
+        f.logged("warn: MAIL from client.example.net[198.51.100.7]: sender <hanako@example.jp> "
+                 "not owned by user taro@example.jp"));
 }
