@@ -57,7 +57,14 @@ Reply temp_failure() {
 
 Session::Session(std::shared_ptr<const Settings> settings, std::shared_ptr<Directory> directory,
                  log::Logger& log)
-    : settings_(std::move(settings)), dir_(std::move(directory)), log_(log) {}
+    : settings_(std::move(settings)), dir_(std::move(directory)), log_(log) {
+    const auto& s = *settings_;
+    if (!s.filter || !s.rules) return;
+    kept_names_.insert("subject");
+    keep_mime_ = s.rules->needs_body();
+    for (const auto& r : s.rules->rules())
+        if (r.target == rules::Target::Header) kept_names_.insert(to_lower(r.header));
+}
 
 void Session::connect(std::string_view client_name, std::string_view client_ip) {
     client_name_ = client_name.empty() ? "unknown" : sanitize_for_log(client_name, 255);
@@ -208,14 +215,10 @@ Reply Session::rcpt(std::string_view rcpt, std::span<const std::string_view>) {
 }
 
 bool Session::keep_header(std::string_view name) const {
-    const auto& s = *settings_;
-    if (!s.filter || !s.rules) return false;
-    if (iequals(name, "Subject")) return true;
-    if (s.rules->needs_body() && (istarts_with(name, "Content-") || iequals(name, "MIME-Version")))
+    if (kept_names_.empty()) return false;
+    if (keep_mime_ && (istarts_with(name, "Content-") || iequals(name, "MIME-Version")))
         return true;
-    for (const auto& r : s.rules->rules())
-        if (r.target == rules::Target::Header && iequals(r.header, name)) return true;
-    return false;
+    return kept_names_.count(to_lower(name)) != 0;
 }
 
 void Session::header(std::string_view name, std::string_view value) {

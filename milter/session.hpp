@@ -28,6 +28,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "core/log/logger.hpp"
@@ -141,6 +142,10 @@ private:
     std::shared_ptr<const Settings> settings_;
     std::shared_ptr<Directory> dir_;
     log::Logger& log_;
+    // Lower-case names of the header fields the rules read (computed once
+    // per session, so 100,000 fields cost one hash lookup each).
+    std::unordered_set<std::string> kept_names_;
+    bool keep_mime_ = false;
 
     // connection
     std::string client_name_ = "unknown";

@@ -418,3 +418,21 @@ TEST_CASE("session: sender/login mismatch for authenticated clients") {
         f.logged("warn: MAIL from client.example.net[198.51.100.7]: sender <hanako@example.jp> "
                  "not owned by user taro@example.jp"));
 }
+
+TEST_CASE("session: header rules see the fields they name, any case") {
+    Fixture f;
+    auto rs = rules::RuleSet::parse(
+        "rule xm\n target = header:X-Mailer\n literal = SpamCannon\n action = reject\n", "t");
+    REQUIRE(rs);
+    f.settings->rules = std::make_shared<const rules::RuleSet>(std::move(*rs));
+    auto s = f.session();
+    CHECK(s.mail("<a@client.example.net>", {}, "").kind == K::Continue);
+    CHECK(s.rcpt("<taro@example.jp>", {}).kind == K::Continue);
+    s.header("Subject", "hello");
+    s.header("x-mailer", "SpamCannon 2.0");
+    CHECK(s.eom().reply.code == "550");
+    CHECK(s.mail("<a@client.example.net>", {}, "").kind == K::Continue);
+    CHECK(s.rcpt("<taro@example.jp>", {}).kind == K::Continue);
+    s.header("X-Other", "SpamCannon 2.0");
+    CHECK(s.eom().reply.kind == K::Continue);
+}
