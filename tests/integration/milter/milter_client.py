@@ -2,6 +2,7 @@
 """A protocol-level milter client (what Postfix's milter8 does), for input
 miltertest cannot send: its buffers crash on header values over ~60 KB.
 
+  milter_client.py unix:PATH load N       N ordinary messages on one connection
   milter_client.py unix:PATH hostile      prints one line per scenario:
                                           "<name>: <reply>"  (reply: continue,
                                           reject, tempfail, "550 5.7.1 text", closed)
@@ -135,5 +136,22 @@ def hostile(path):
     print("next message on the same connection:", m.eom())
 
 
+def load(path, n):
+    """n ordinary messages on one connection, as Postfix sends them."""
+    m = Milter(path)
+    m.connect()
+    body = (b"z" * 78 + b"\r\n") * 50
+    for _ in range(n):
+        assert m.mail("<sender@client.example.net>") == "continue"
+        assert m.rcpt("<taro@example.jp>") == "continue"
+        m.header(b"From", b"sender@client.example.net")
+        m.header(b"Subject", b"=?ISO-2022-JP?B?GyRCMnFENSROJCpDTiRpJDsbKEI=?=")
+        m.body(body)
+        assert m.eom() == "continue"
+
+
 if __name__ == "__main__":
-    {"hostile": hostile}[sys.argv[2]](sys.argv[1][len("unix:"):])
+    if sys.argv[2] == "load":
+        load(sys.argv[1][len("unix:"):], int(sys.argv[3]))
+    else:
+        {"hostile": hostile}[sys.argv[2]](sys.argv[1][len("unix:"):])
