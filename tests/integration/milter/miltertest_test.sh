@@ -79,4 +79,15 @@ kill -HUP $pid
 sleep 0.5
 mt "after SIGHUP the body is negotiated away" negotiate.lua WANT_BODY=no
 check_contains "reload logged" "reloaded" "$T/milter.log"
+
+# inet: listening (port 24100), the same decisions
+sed 's|^milter_listen = .*|milter_listen = inet:127.0.0.1:24100|' "$T/yubin.cf" >"$T/inet.cf"
+"$YUBIN_BIN/yubin-milter" -c "$T/inet.cf" -f 2>"$T/inet.log" &
+inet_pid=$!
+cleanup_hooks+=("kill $inet_pid 2>/dev/null")
+check_status "inet:127.0.0.1:24100 serves the same decisions" 0 \
+    env MILTER_SOCKET=inet:24100@127.0.0.1 miltertest -s "$here/lua/relay.lua"
+kill -TERM $inet_pid
+wait $inet_pid
+check_eq "inet milter stops cleanly" "$?" 0
 finish
