@@ -91,7 +91,8 @@ struct Fixture {
 
 TEST_CASE("lda: a plain message lands in new/ byte for byte, behind the added headers") {
     Fixture f;
-    std::string msg("From s Sun Nov 29\nSubject: hello\nX: \xe6\x97\xa5\0\n\nbody\n", 46);
+    static const char kMsg[] = "From s Sun Nov 29\nSubject: hello\nX: \xe6\x97\xa5\0\n\nbody\n";
+    std::string msg(kMsg, sizeof kMsg - 1);
     auto o = f.deliver(msg);
     REQUIRE_MESSAGE(o.ok(), o.text);
     CHECK(o.folder == "INBOX");

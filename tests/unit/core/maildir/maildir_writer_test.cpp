@@ -67,7 +67,8 @@ TEST_CASE("maildir: deliver writes the exact bytes into new/ and leaves tmp/ emp
     REQUIRE(md);
     auto w = writer();
     std::string head = "Return-Path: <a@b.example>\n";
-    std::string body("Subject: x\n\nbody\0with NUL\xff\n", 29);
+    static const char kBody[] = "Subject: x\n\nbody\0with NUL\xff\n";
+    std::string body(kBody, sizeof kBody - 1);
     std::string_view parts[] = {head, body};
     auto d = w.deliver(*md, parts);
     REQUIRE_MESSAGE(d, (d ? "" : d.error().what));
