@@ -21,6 +21,15 @@
 //      yubinctl import [--virtual-domains FILE] [--virtual FILE] [--aliases FILE]
 //                  [--dovecot-passwd FILE] [--strict] [--dry-run]
 //      yubinctl filter test [--rules FILE] [-v] < message
+//      yubinctl cert --host NAME [--host NAME...] [--key FILE] [--cert FILE | --csr FILE]
+//                  [--days N] [--type rsa|ec] [--force]
+//      yubinctl check [--host HOST] [--smtp-port N] [--submission-port N] [--smtps-port N]
+//                  [--imap-port N] [--imaps-port N] [--pop3-port N] [--pop3s-port N]
+//                  [--user ADDRESS --password-stdin] [--local-rcpt ADDRESS]
+//                  [--max-size SIZE] [--cafile FILE] [--tls-name NAME]
+//                  [--relay-domain DOMAIN] [--helo NAME] [--bind ADDRESS]
+//                  [--timeout SECONDS] [--wait SECONDS] [--stream-oversize]
+//                  [--json] [--skip CHECK...]
 // DESCRIPTION
 //      The administrator's one command. Every change goes to the user store
 //      named by the "store" parameter and is seen at once by Postfix
@@ -30,6 +39,21 @@
 //      Passwords are read from a prompt without echo (twice), or with
 //      --password-stdin as one line from standard input; never from the
 //      command line, where other users could read them in ps(1).
+//
+//      cert makes a private key (RSA 3072 or EC P-256) and a self-signed
+//      certificate with subjectAltName for the given names (DNS names or IP
+//      addresses), or a certificate signing request for a real CA (--csr).
+//      Defaults: /etc/yubin/ssl/NAME.key and NAME.crt, 825 days. Existing
+//      files are kept unless --force. It prints the main.cf and
+//      dovecot.conf lines that point at the files.
+//
+//      check tests a running server from outside and prints one line per
+//      check, "ok", "warn" or "FAIL", its name and what it saw, then
+//      "N passed, M failed, W warnings" (or one JSON document with --json).
+//      It never sends mail to a foreign address: relay probes stop at RCPT
+//      TO and are followed by RSET. It sends two messages to the local
+//      recipient: a test message (looked for over IMAP) and a 未承諾広告
+//      message (refused, or looked for in the Junk folder).
 // CONFIGURATION PARAMETERS
 //      store, store_busy_timeout, recipient_delimiter, password_scheme,
 //      virtual_mailbox_base (see yubinctl config).
@@ -38,10 +62,14 @@
 //      (duplicate); 64 usage; 65 malformed input (address, import line);
 //      66 import file unreadable; 67 unknown domain, user or alias;
 //      75 temporary failure (store locked or unavailable: try again);
-//      78 configuration error.
+//      78 configuration error. check: 0 nothing failed, 1 a check failed.
 // SECURITY
 //      Run by root or by the owner of the store. Reads passwords from the
 //      terminal or standard input only, and wipes them after hashing.
+//      cert creates the key with mode 0600 through O_EXCL|O_NOFOLLOW (with
+//      --force: a new file renamed over the old one). check reads
+//      untrusted server output with bounded lines and timeouts (see
+//      ctl/check_conn.hpp) and verifies certificates with OpenSSL.
 #include <unistd.h>
 
 #include <iostream>
@@ -49,6 +77,8 @@
 #include <CLI/CLI.hpp>
 
 #include "core/config/config.hpp"
+#include "ctl/cert.hpp"
+#include "ctl/check.hpp"
 #include "ctl/ctl.hpp"
 #include "ctl/import.hpp"
 #ifdef YUBIN_HAVE_FILTER
@@ -190,6 +220,55 @@ int main(int argc, char** argv) try {
     filter_test->add_option("--rules", rules_path, "rules file (default: the shipped rules)");
     filter_test->add_flag("-v", filter_verbose, "also show the decoded Subject");
 
+    // cert
+    yubin::ctl::CertOptions cert_opts;
+    std::string key_type = "rsa";
+    auto* cert = app.add_subcommand("cert", "make a key and a self-signed certificate or a CSR");
+    cert->add_option("--host", cert_opts.hosts, "host name or IP address (repeat for more)")
+        ->required();
+    cert->add_option("--key", cert_opts.key_path, "key file (default /etc/yubin/ssl/HOST.key)");
+    auto* cert_file = cert->add_option("--cert", cert_opts.cert_path,
+                                       "certificate file (default /etc/yubin/ssl/HOST.crt)");
+    cert->add_option("--csr", cert_opts.csr_path, "write a certificate signing request instead")
+        ->excludes(cert_file);
+    cert->add_option("--days", cert_opts.days, "validity of the certificate (default 825)")
+        ->check(CLI::Range(1, yubin::ctl::kMaxCertDays));
+    cert->add_option("--type", key_type, "key type: rsa (3072 bits) or ec (P-256)")
+        ->check(CLI::IsMember({"rsa", "ec"}));
+    cert->add_flag("--force", cert_opts.force, "replace existing files");
+
+    // check
+    yubin::ctl::check::CheckOptions chk;
+    bool check_password_stdin = false;
+    double check_timeout = 10, check_wait = 30;
+    std::string check_max_size;
+    auto* check = app.add_subcommand("check", "test a running server from outside");
+    check->add_option("--host", chk.host, "server to test (default 127.0.0.1)");
+    check->add_option("--smtp-port", chk.smtp_port, "default 25")->check(CLI::Range(1, 65535));
+    check->add_option("--submission-port", chk.submission_port, "default 587")->check(CLI::Range(1, 65535));
+    check->add_option("--smtps-port", chk.smtps_port, "default 465")->check(CLI::Range(1, 65535));
+    check->add_option("--imap-port", chk.imap_port, "default 143")->check(CLI::Range(1, 65535));
+    check->add_option("--imaps-port", chk.imaps_port, "default 993")->check(CLI::Range(1, 65535));
+    check->add_option("--pop3-port", chk.pop3_port, "default 110")->check(CLI::Range(1, 65535));
+    check->add_option("--pop3s-port", chk.pop3s_port, "default 995")->check(CLI::Range(1, 65535));
+    check->add_option("--user", chk.user, "test account (its password from --password-stdin)");
+    check->add_flag("--password-stdin", check_password_stdin, "read the password from stdin");
+    check->add_option("--local-rcpt", chk.local_rcpt, "an address the server receives for (default --user)");
+    check->add_option("--max-size", check_max_size, "the configured message size limit (SIZE)");
+    check->add_option("--cafile", chk.cafile, "trust these CA certificates (e.g. a self-signed one)")
+        ->check(CLI::ExistingFile);
+    check->add_option("--tls-name", chk.tls_name, "name the certificate must carry (default: the banner's)");
+    check->add_option("--relay-domain", chk.relay_domain, "foreign domain for relay probes");
+    check->add_option("--helo", chk.helo, "EHLO name (default this host's name)");
+    check->add_option("--bind", chk.bind, "local address to connect from");
+    check->add_option("--timeout", check_timeout, "seconds for each network operation (default 10)")
+        ->check(CLI::Range(0.1, 600.0));
+    check->add_option("--wait", check_wait, "seconds to wait for the test message (default 30)")
+        ->check(CLI::Range(0.0, 3600.0));
+    check->add_flag("--stream-oversize", chk.stream_oversize, "also send a message over the limit");
+    check->add_flag("--json", chk.json, "one JSON document instead of lines");
+    check->add_option("--skip", chk.skip, "checks to leave out (names or first words)");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -197,6 +276,41 @@ int main(int argc, char** argv) try {
         return rc == 0 ? 0 : yubin::ctl::kExitUsage;
     }
 
+    if (cert->parsed()) {
+        cert_opts.type = key_type == "ec" ? yubin::ctl::KeyType::Ec : yubin::ctl::KeyType::Rsa;
+        return yubin::ctl::run_cert(cert_opts, std::cout, std::cerr);
+    }
+    if (check->parsed()) {
+        for (const auto& s : chk.skip) {
+            bool known = false;
+            for (const auto& n : yubin::ctl::check::check_names())
+                known = known || n == s || (n.starts_with(s) && n.size() > s.size() && n[s.size()] == '-');
+            if (!known) {
+                std::cerr << "yubinctl: check: unknown check name for --skip: " << s << '\n';
+                return yubin::ctl::kExitUsage;
+            }
+        }
+        if (!check_max_size.empty()) {
+            auto v = yubin::ctl::parse_size(check_max_size);
+            if (!v || *v <= 0) {
+                std::cerr << "yubinctl: check: not a size: " << check_max_size << '\n';
+                return yubin::ctl::kExitUsage;
+            }
+            chk.max_size = static_cast<std::uint64_t>(*v);
+        }
+        if (!chk.user.empty() != check_password_stdin) {
+            std::cerr << "yubinctl: check: --user and --password-stdin go together\n";
+            return yubin::ctl::kExitUsage;
+        }
+        if (check_password_stdin && !std::getline(std::cin, chk.password)) {
+            std::cerr << "yubinctl: check: no password on standard input\n";
+            return yubin::ctl::kExitUsage;
+        }
+        if (!chk.password.empty() && chk.password.back() == '\r') chk.password.pop_back();
+        chk.timeout = std::chrono::milliseconds(static_cast<long>(check_timeout * 1000));
+        chk.delivery_wait = std::chrono::milliseconds(static_cast<long>(check_wait * 1000));
+        return yubin::ctl::check::run_check(chk, std::cout, std::cerr);
+    }
     if (filter_test->parsed()) {
 #ifdef YUBIN_HAVE_FILTER
         return yubin::ctl::run_filter_test(rules_path, filter_verbose, std::cin, std::cout,
