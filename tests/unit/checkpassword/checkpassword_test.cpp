@@ -169,3 +169,21 @@ TEST_CASE("checkpassword: a store outage is exit 111 in every mode") {
         CHECK(a.error);
     }
 }
+
+TEST_CASE("checkpassword: every truncation of a request is handled") {
+    const std::string full = "taro@example.com\0secret-1\0 1700000000\0"s;
+    const std::size_t second_nul = full.find('\0', full.find('\0') + 1);
+    for (std::size_t n = 0; n <= full.size(); ++n) {
+        CAPTURE(n);
+        auto r = parse_request(full.substr(0, n));
+        CHECK(r.has_value() == (n > second_nul));
+        if (r) {
+            CHECK(r->user == "taro@example.com");
+            CHECK(r->password.view() == "secret-1");
+        }
+    }
+    // NUL-free 8-bit bytes are passed on as they are (the store refuses them).
+    auto eight = parse_request("\xe5\xa4\xaa\xe9\x83\x8e@example.com\0\xff\xfe\0\0"s);
+    REQUIRE(eight.has_value());
+    CHECK(eight->password.view() == "\xff\xfe");
+}
