@@ -46,6 +46,9 @@ constexpr auto kSchema = std::to_array<Param>({
     {"authd_socketmap_max_request", Type::Size, "100000", 16, 100000, "",
      "Longest socketmap request in bytes (Postfix's own limit is 100000); a longer one is answered "
      "PERM and the connection closed."},
+    {"authd_socketmap_threads", Type::Int, "2", 1, 64, "",
+     "Event loops of yubin-authd that answer socketmap lookups, each with its own store handle; "
+     "about one per CPU."},
     {"authd_user", Type::String, "yubin", 0, 0, "",
      "The user yubin-authd runs as after creating its sockets as root; it needs read access to "
      "the store."},

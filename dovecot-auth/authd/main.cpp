@@ -28,7 +28,7 @@
 //      authd_socketmap_listen, authd_saslauthd_listen, authd_socket_group,
 //      authd_user, authd_idle_timeout, authd_request_timeout,
 //      authd_max_connections, authd_socketmap_max_request,
-//      authd_auth_workers, store, store_busy_timeout, recipient_delimiter,
+//      authd_socketmap_threads, authd_auth_workers, store, store_busy_timeout, recipient_delimiter,
 //      password_scheme, syslog_name, syslog_facility.
 // EXIT STATUS
 //      0 stopped by SIGTERM/SIGINT; 64 usage error; 71 a socket could not be
@@ -42,6 +42,7 @@
 //      logged.
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -75,12 +76,25 @@ Result<config::Config> load_config(const std::string& path) {
     return config::Config::load_file(path);
 }
 
-authd::StoreSource::Opener store_opener(const config::Config& cfg) {
+// The store read-only, and for a SQLite file its device and inode, so that a
+// file restored by renaming a copy into place is noticed (see StoreSource).
+authd::StoreFactory store_factory(const config::Config& cfg) {
     store::StoreOptions opts;
     opts.recipient_delimiter = cfg.get("recipient_delimiter");
     opts.busy_timeout = std::chrono::seconds(cfg.get_int("store_busy_timeout"));
     opts.read_only = true;
-    return [spec = cfg.get("store"), opts] { return store::open_store(spec, opts); };
+    authd::StoreFactory f;
+    const std::string spec = cfg.get("store");
+    f.open = [spec, opts] { return store::open_store(spec, opts); };
+    constexpr std::string_view kSqlite = "sqlite:";
+    if (spec.starts_with(kSqlite)) {
+        f.identity = [path = spec.substr(kSqlite.size())] {
+            struct stat st {};
+            if (::stat(path.c_str(), &st) != 0) return std::string("-");
+            return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+        };
+    }
+    return f;
 }
 
 std::optional<daemon::ListenSpec> listen_spec(const config::Config& cfg, std::string_view name) {
@@ -160,6 +174,7 @@ int run(const daemon::CommonOptions& opts) {
     limits.request_timeout = std::chrono::seconds(cfg->get_int("authd_request_timeout"));
     limits.max_connections = static_cast<std::size_t>(cfg->get_int("authd_max_connections"));
     limits.auth_workers = static_cast<std::size_t>(cfg->get_int("authd_auth_workers"));
+    limits.socketmap_threads = static_cast<std::size_t>(cfg->get_int("authd_socketmap_threads"));
     raise_fd_limit(limits.max_connections, log);
 
     UniqueFd socketmap_fd, saslauthd_fd;
@@ -181,13 +196,11 @@ int run(const daemon::CommonOptions& opts) {
         }
     }
 
-    authd::StoreSource source(store_opener(*cfg), std::chrono::seconds(1));
-    if (auto s = source.get(); !s)
+    if (auto s = store_factory(*cfg).open(); !s)
         log.warning("store not available yet, answering TEMP until it is: {}", s.error().what);
-    authd::SocketmapService socketmap(source, cfg->get("recipient_delimiter"), log);
 
     const std::string scheme = cfg->get("password_scheme");
-    authd::Server server(log, limits, socketmap, store_opener(*cfg),
+    authd::Server server(log, limits, store_factory(*cfg), cfg->get("recipient_delimiter"),
                          [scheme](authd::StoreSource& src, const authd::SaslauthdRequest& req) {
                              return authd::verify_with_store(src, req, scheme);
                          });
@@ -206,9 +219,7 @@ int run(const daemon::CommonOptions& opts) {
             log.error("reload: {}; keeping the running configuration", fresh.error().what);
             return;
         }
-        socketmap.set_recipient_delimiter(fresh->get("recipient_delimiter"));
-        source.reopen_with(store_opener(*fresh));
-        server.reopen_worker_stores(store_opener(*fresh));
+        server.reconfigure(store_factory(*fresh), fresh->get("recipient_delimiter"));
         log.info("reloaded {}", opts.config_path);
     };
 

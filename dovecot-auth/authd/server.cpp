@@ -1,14 +1,17 @@
 #include "dovecot-auth/authd/server.hpp"
 
+#include <fcntl.h>
 #include <string.h>  // explicit_bzero
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -55,9 +58,9 @@ class AuthPool {
 public:
     using Done = std::function<void(auth::AuthResult)>;
 
-    AuthPool(StoreSource::Opener opener, SaslauthdVerifier verifier, std::size_t threads,
+    AuthPool(StoreFactory stores, SaslauthdVerifier verifier, std::size_t threads,
              std::size_t max_queue)
-        : opener_(std::move(opener)), verifier_(std::move(verifier)), threads_(threads),
+        : stores_(std::move(stores)), verifier_(std::move(verifier)), threads_(threads),
           max_queue_(max_queue) {}
     ~AuthPool() { stop(); }
 
@@ -84,9 +87,9 @@ public:
         cv_.notify_one();
         return true;
     }
-    void reopen_with(StoreSource::Opener opener) {
+    void reopen_with(StoreFactory stores) {
         std::lock_guard lock(mu_);
-        opener_ = std::move(opener);
+        stores_ = std::move(stores);
         ++generation_;
     }
 
@@ -98,13 +101,13 @@ private:
 
     void work() {
         std::uint64_t generation;
-        StoreSource::Opener opener;
+        StoreFactory stores;
         {
             std::lock_guard lock(mu_);
             generation = generation_;
-            opener = opener_;
+            stores = stores_;
         }
-        StoreSource source(opener, kStoreRetry);
+        StoreSource source(stores.open, kStoreRetry, {}, stores.identity);
         for (;;) {
             Job job;
             {
@@ -115,7 +118,7 @@ private:
                 queue_.pop_front();
                 if (generation != generation_) {
                     generation = generation_;
-                    source.reopen_with(opener_);
+                    source.reopen_with(stores_.open, stores_.identity);
                 }
             }
             auth::AuthResult r;
@@ -136,7 +139,7 @@ private:
     std::deque<Job> queue_;
     bool stop_ = false;
     std::uint64_t generation_ = 0;
-    StoreSource::Opener opener_;
+    StoreFactory stores_;
     SaslauthdVerifier verifier_;
     std::size_t threads_;
     std::size_t max_queue_;
@@ -145,32 +148,46 @@ private:
 
 }  // namespace
 
+// One event loop: its io_context, its store and its socketmap service.
+struct Loop {
+    Loop(const StoreFactory& stores, std::string delimiter, log::Logger& log)
+        : source(stores.open, kStoreRetry, {}, stores.identity),
+          socketmap(source, std::move(delimiter), log) {}
+    StoreSource source;
+    SocketmapService socketmap;
+    // After everything connections use: handlers still queued at destruction
+    // find it alive. Acceptors go before the io_context.
+    asio::io_context io{1};
+    std::vector<std::unique_ptr<Acceptor>> acceptors;
+};
+
 struct Server::Impl {
-    Impl(log::Logger& l, ServerLimits lim, SocketmapService& sm, StoreSource::Opener opener,
+    Impl(log::Logger& l, ServerLimits lim, StoreFactory stores, std::string delimiter,
          SaslauthdVerifier verifier)
-        : log(l), limits(lim), socketmap(sm),
-          pool(std::move(opener), std::move(verifier), lim.auth_workers, lim.auth_queue) {}
+        : log(l), limits(lim), pool(stores, std::move(verifier), lim.auth_workers, lim.auth_queue) {
+        for (std::size_t i = 0; i < std::max<std::size_t>(1, lim.socketmap_threads); ++i)
+            loops.push_back(std::make_unique<Loop>(stores, delimiter, log));
+    }
 
     log::Logger& log;
     ServerLimits limits;
-    SocketmapService& socketmap;
     std::atomic<std::size_t> conns{0};
-    Clock::time_point last_full_warning{};
+    std::atomic<std::int64_t> last_full_warning{0};  // steady_clock seconds
     AuthPool pool;
-    // Declared after everything connections use, so that the handlers the
-    // io_context still holds at destruction find them alive.
-    asio::io_context io{1};
-    std::vector<std::unique_ptr<Acceptor>> acceptors;
+    std::vector<std::unique_ptr<Loop>> loops;  // loops[0] also serves saslauthd and signals
     std::unique_ptr<asio::posix::stream_descriptor> signal_watch;
 
-    void accept_next(Acceptor& acc, bool saslauthd);
+    void accept_next(Loop& loop, Acceptor& acc, bool saslauthd);
     void watch_signals(daemon::Signals* signals, const std::function<void()>& on_reload);
     void shutdown() {
-        for (auto& a : acceptors) {
-            std::error_code ignored;
-            a->close(ignored);
-        }
-        io.stop();
+        for (auto& l : loops)
+            asio::post(l->io, [loop = l.get()] {
+                for (auto& a : loop->acceptors) {
+                    std::error_code ignored;
+                    a->close(ignored);
+                }
+                loop->io.stop();
+            });
     }
 };
 
@@ -180,7 +197,8 @@ namespace {
 // timer that re-arms itself until the deadline has really passed.
 class Conn : public std::enable_shared_from_this<Conn> {
 public:
-    Conn(Server::Impl& srv, Socket s) : srv_(srv), socket_(std::move(s)), timer_(srv.io) {}
+    Conn(Server::Impl& srv, Loop& loop, Socket s)
+        : srv_(srv), loop_(loop), socket_(std::move(s)), timer_(loop.io) {}
     virtual ~Conn() { srv_.conns.fetch_sub(1); }
     Conn(const Conn&) = delete;
     Conn& operator=(const Conn&) = delete;
@@ -221,6 +239,7 @@ protected:
     virtual const char* name() const = 0;
 
     Server::Impl& srv_;
+    Loop& loop_;
     Socket socket_;
     asio::steady_timer timer_;
     Clock::time_point deadline_ = Clock::time_point::max();
@@ -266,7 +285,7 @@ private:
                 broken = true;
                 break;
             }
-            append_netstring(out_, srv_.socketmap.answer(p.payload));
+            append_netstring(out_, loop_.socketmap.answer(p.payload));
             off += p.consumed;
         }
         in_.erase(0, off);
@@ -350,7 +369,7 @@ private:
         service_ = sanitize_for_log(req.service, 40);
         set_deadline(Clock::now() + std::chrono::hours(24));  // the worker answers; its queue is bounded
         auto self = shared();
-        auto& io = srv_.io;
+        auto& io = loop_.io;
         bool queued = srv_.pool.submit(
             std::move(req), [self, &io](auth::AuthResult r) mutable {
                 asio::post(io, [c = std::move(self), r = std::move(r)]() mutable {
@@ -397,35 +416,35 @@ private:
 
 }  // namespace
 
-void Server::Impl::accept_next(Acceptor& acc, bool saslauthd) {
-    acc.async_accept([this, &acc, saslauthd](std::error_code ec, Socket s) {
+void Server::Impl::accept_next(Loop& loop, Acceptor& acc, bool saslauthd) {
+    acc.async_accept([this, &loop, &acc, saslauthd](std::error_code ec, Socket s) {
         if (ec == asio::error::operation_aborted) return;
         if (ec) {
             // EMFILE and friends: wait a little instead of spinning.
             log.warning("{}: accept: {}", saslauthd ? "saslauthd" : "socketmap", ec.message());
-            auto t = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(100));
-            t->async_wait([this, t, &acc, saslauthd](std::error_code e) {
-                if (!e) accept_next(acc, saslauthd);
+            auto t = std::make_shared<asio::steady_timer>(loop.io, std::chrono::milliseconds(100));
+            t->async_wait([this, t, &loop, &acc, saslauthd](std::error_code e) {
+                if (!e) accept_next(loop, acc, saslauthd);
             });
             return;
         }
-        if (conns.load() >= limits.max_connections) {
-            auto now = Clock::now();
-            if (now - last_full_warning > std::chrono::seconds(10)) {
-                last_full_warning = now;
+        if (conns.fetch_add(1) >= limits.max_connections) {
+            conns.fetch_sub(1);
+            auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                           Clock::now().time_since_epoch()).count();
+            auto last = last_full_warning.load();
+            if (now - last >= 10 && last_full_warning.compare_exchange_strong(last, now))
                 log.warning("{}: {} connections open (authd_max_connections): refusing more",
                             saslauthd ? "saslauthd" : "socketmap", conns.load());
-            }
             std::error_code ignored;
             s.close(ignored);
         } else {
-            conns.fetch_add(1);
             std::shared_ptr<Conn> c;
-            if (saslauthd) c = std::make_shared<SaslauthdConn>(*this, std::move(s));
-            else c = std::make_shared<SocketmapConn>(*this, std::move(s));
+            if (saslauthd) c = std::make_shared<SaslauthdConn>(*this, loop, std::move(s));
+            else c = std::make_shared<SocketmapConn>(*this, loop, std::move(s));
             c->start();
         }
-        accept_next(acc, saslauthd);
+        accept_next(loop, acc, saslauthd);
     });
 }
 
@@ -445,51 +464,77 @@ void Server::Impl::watch_signals(daemon::Signals* signals,
                              });
 }
 
-Server::Server(log::Logger& log, ServerLimits limits, SocketmapService& socketmap,
-               StoreSource::Opener worker_opener, SaslauthdVerifier verifier)
-    : impl_(std::make_unique<Impl>(log, limits, socketmap, std::move(worker_opener),
+Server::Server(log::Logger& log, ServerLimits limits, StoreFactory stores,
+               std::string recipient_delimiter, SaslauthdVerifier verifier)
+    : impl_(std::make_unique<Impl>(log, limits, std::move(stores), std::move(recipient_delimiter),
                                    std::move(verifier))) {}
 
 Server::~Server() = default;
 
 void Server::add_socketmap_listener(UniqueFd fd, int family) {
-    impl_->acceptors.push_back(std::make_unique<Acceptor>(
-        impl_->io, asio::generic::stream_protocol(family, SOCK_STREAM), fd.release()));
-    impl_->accept_next(*impl_->acceptors.back(), false);
+    // Every loop accepts from the same socket (a dup each): the kernel hands
+    // a new connection to one of them.
+    for (auto& l : impl_->loops) {
+        int copy = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0);
+        if (copy < 0) throw std::system_error(errno, std::generic_category(), "dup");
+        l->acceptors.push_back(std::make_unique<Acceptor>(
+            l->io, asio::generic::stream_protocol(family, SOCK_STREAM), copy));
+        impl_->accept_next(*l, *l->acceptors.back(), false);
+    }
 }
 
 void Server::add_saslauthd_listener(UniqueFd fd, int family) {
-    impl_->acceptors.push_back(std::make_unique<Acceptor>(
-        impl_->io, asio::generic::stream_protocol(family, SOCK_STREAM), fd.release()));
-    impl_->accept_next(*impl_->acceptors.back(), true);
+    Loop& l = *impl_->loops.front();
+    l.acceptors.push_back(std::make_unique<Acceptor>(
+        l.io, asio::generic::stream_protocol(family, SOCK_STREAM), fd.release()));
+    impl_->accept_next(l, *l.acceptors.back(), true);
 }
 
+namespace {
+
+// Runs one io_context until it is stopped; a handler that throws is logged and
+// the loop goes on (the connection that threw is gone with its handler).
+void run_loop(asio::io_context& io, log::Logger& log) {
+    for (;;) {
+        try {
+            io.run();
+            return;
+        } catch (const std::exception& e) {
+            log.error("event loop: {}", e.what());
+        }
+    }
+}
+
+}  // namespace
+
 void Server::run(daemon::Signals* signals, std::function<void()> on_reload) {
+    Loop& first = *impl_->loops.front();
     if (signals != nullptr) {
         impl_->signal_watch =
-            std::make_unique<asio::posix::stream_descriptor>(impl_->io, ::dup(signals->fd()));
+            std::make_unique<asio::posix::stream_descriptor>(first.io, ::dup(signals->fd()));
         impl_->watch_signals(signals, on_reload);
     }
     impl_->pool.start();
-    for (;;) {
-        try {
-            impl_->io.run();
-            break;
-        } catch (const std::exception& e) {
-            // A handler threw: log it and go on serving (the connection that
-            // threw is gone with its handler).
-            impl_->log.error("event loop: {}", e.what());
-        }
-    }
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < impl_->loops.size(); ++i)
+        threads.emplace_back([this, i] { run_loop(impl_->loops[i]->io, impl_->log); });
+    run_loop(first.io, impl_->log);
+    impl_->shutdown();  // the other loops, when the first stopped on its own
+    for (auto& t : threads) t.join();
     impl_->pool.stop();
 }
 
 void Server::stop() {
-    asio::post(impl_->io, [impl = impl_.get()] { impl->shutdown(); });
+    impl_->shutdown();
 }
 
-void Server::reopen_worker_stores(StoreSource::Opener opener) {
-    impl_->pool.reopen_with(std::move(opener));
+void Server::reconfigure(StoreFactory stores, std::string recipient_delimiter) {
+    for (auto& l : impl_->loops)
+        asio::post(l->io, [loop = l.get(), stores, recipient_delimiter] {
+            loop->source.reopen_with(stores.open, stores.identity);
+            loop->socketmap.set_recipient_delimiter(recipient_delimiter);
+        });
+    impl_->pool.reopen_with(std::move(stores));
 }
 
 std::size_t Server::connections() const {

@@ -1,9 +1,12 @@
-// yubin-authd's event loop: the socketmap and saslauthd listeners, their
-// connections, timeouts and limits, on one Asio io_context in one thread.
+// yubin-authd's event loops: the socketmap and saslauthd listeners, their
+// connections, timeouts and limits, on Asio io_contexts.
 //
-// Socketmap lookups are answered in the loop thread (an indexed SQLite read
-// takes microseconds). Password checks are not: a hash takes tens of
-// milliseconds by design, so saslauthd requests go to a small pool of worker
+// Socketmap lookups are answered in the loop that accepted the connection (an
+// indexed SQLite read takes microseconds); there are socketmap_threads loops,
+// each with its own store handle (a Store is used by one thread at a time),
+// all accepting from the same listening socket, so the lookups of many
+// connections spread over the CPUs. Password checks are slow by design (tens
+// of milliseconds a hash), so saslauthd requests go to a small pool of worker
 // threads, each with its own store handle, and the answer is posted back to
 // the loop. No lookup ever waits for a password hash.
 //
@@ -40,6 +43,7 @@ struct ServerLimits {
     std::chrono::milliseconds request_timeout{std::chrono::seconds(10)};
     std::size_t max_connections = 1000;
     std::size_t auth_workers = 2;
+    std::size_t socketmap_threads = 1;
     std::size_t auth_queue = 256;  // waiting saslauthd requests; more are closed (temp failure)
 };
 
@@ -59,12 +63,17 @@ using SaslauthdVerifier =
 [[nodiscard]] auth::AuthResult verify_with_store(StoreSource& source, const SaslauthdRequest& req,
                                                  const std::string& scheme);
 
+// How each thread opens its own store.
+struct StoreFactory {
+    StoreSource::Opener open;
+    StoreSource::Identity identity;  // may be empty
+};
+
 class Server {
 public:
-    // `socketmap` answers in the loop thread; `worker_opener` is called once
-    // per worker thread (and again after a failure) to give it its own store.
-    Server(log::Logger& log, ServerLimits limits, SocketmapService& socketmap,
-           StoreSource::Opener worker_opener, SaslauthdVerifier verifier);
+    // Every loop and every auth worker opens its own store from `stores`.
+    Server(log::Logger& log, ServerLimits limits, StoreFactory stores,
+           std::string recipient_delimiter, SaslauthdVerifier verifier);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -81,8 +90,9 @@ public:
     // Thread-safe: makes run() return soon.
     void stop();
 
-    // Tell the auth workers to reopen their stores (after a reload).
-    void reopen_worker_stores(StoreSource::Opener opener);
+    // After a reload: every loop and worker reopens its store from `stores`
+    // and uses the new delimiter for the following requests. Thread-safe.
+    void reconfigure(StoreFactory stores, std::string recipient_delimiter);
 
     [[nodiscard]] std::size_t connections() const;
 

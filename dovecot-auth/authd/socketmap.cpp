@@ -9,23 +9,36 @@
 
 namespace yubin::authd {
 
-StoreSource::StoreSource(Opener opener, std::chrono::milliseconds retry_interval, Clock clock)
-    : opener_(std::move(opener)), retry_(retry_interval), clock_(std::move(clock)) {
+StoreSource::StoreSource(Opener opener, std::chrono::milliseconds retry_interval, Clock clock,
+                         Identity identity)
+    : opener_(std::move(opener)), retry_(retry_interval), clock_(std::move(clock)),
+      identity_(std::move(identity)) {
     if (!clock_) clock_ = [] { return std::chrono::steady_clock::now(); };
 }
 
 Result<store::Store*> StoreSource::get() {
-    if (store_) return store_.get();
     const auto now = clock_();
+    if (store_) {
+        if (!identity_ || now - last_check_ < retry_) return store_.get();
+        last_check_ = now;
+        if (identity_() == opened_identity_) return store_.get();
+        store_.reset();  // replaced on disk: open the new file
+        tried_ = false;
+    }
     if (tried_ && now - last_try_ < retry_) return fail(last_error_);
     tried_ = true;
     last_try_ = now;
+    // Identify before opening: if the file is replaced in between, the next
+    // check sees a difference and reopens once more, never the other way.
+    std::string id = identity_ ? identity_() : std::string();
     auto s = opener_();
     if (!s) {
         last_error_ = s.error();
         return fail(last_error_);
     }
     store_ = std::move(*s);
+    opened_identity_ = std::move(id);
+    last_check_ = now;
     return store_.get();
 }
 
@@ -33,8 +46,9 @@ void StoreSource::reset() {
     store_.reset();
 }
 
-void StoreSource::reopen_with(Opener opener) {
+void StoreSource::reopen_with(Opener opener, Identity identity) {
     opener_ = std::move(opener);
+    identity_ = std::move(identity);
     store_.reset();
     tried_ = false;
 }
@@ -206,7 +220,7 @@ std::string SocketmapService::answer(std::string_view request) {
     if (r.kind == ReplyKind::Temp) {
         ++stats_.temp;
         log_.warning("socketmap {}: TEMP {}", sanitize_for_log(request, 100), r.text);
-    } else {
+    } else if (log_.verbose()) {  // not even formatted otherwise: this is the hot path
         log_.debug("socketmap {}: {}", sanitize_for_log(request, 100),
                    sanitize_for_log(format_reply(r), 200));
     }

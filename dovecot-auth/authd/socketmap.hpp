@@ -52,23 +52,33 @@ namespace yubin::authd {
 // unreadable, replaced, not a database) heals without restarting the daemon.
 // Between attempts at most one open per retry interval; meanwhile get()
 // answers Temp at once. One thread at a time.
+//
+// An open SQLite connection keeps reading the file it opened even after a
+// restore has renamed another file into its place: `identity`, if given,
+// names the file behind the store (device and inode); it is checked at most
+// once per retry interval and a change reopens the store.
 class StoreSource {
 public:
     using Opener = std::function<Result<std::unique_ptr<store::Store>>()>;
     using Clock = std::function<std::chrono::steady_clock::time_point()>;
+    using Identity = std::function<std::string()>;
 
-    StoreSource(Opener opener, std::chrono::milliseconds retry_interval, Clock clock = {});
+    StoreSource(Opener opener, std::chrono::milliseconds retry_interval, Clock clock = {},
+                Identity identity = {});
 
     [[nodiscard]] Result<store::Store*> get();
     // Drop the open store (after it answered Temp or Internal).
     void reset();
     // Replace the opener (SIGHUP with a new store spec) and close the store.
-    void reopen_with(Opener opener);
+    void reopen_with(Opener opener, Identity identity = {});
 
 private:
     Opener opener_;
     std::chrono::milliseconds retry_;
     Clock clock_;
+    Identity identity_;
+    std::string opened_identity_;
+    std::chrono::steady_clock::time_point last_check_{};
     std::unique_ptr<store::Store> store_;
     bool tried_ = false;
     std::chrono::steady_clock::time_point last_try_{};

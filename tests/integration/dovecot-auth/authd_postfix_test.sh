@@ -61,6 +61,7 @@ stop_authd() {
     kill "$authd_pid" 2>/dev/null
     wait "$authd_pid" 2>/dev/null
     authd_pid=
+    rm -f "$SM" "$MUX"  # so that start_authd waits for the new ones
 }
 cleanup_hooks+=("stop_authd")
 # AUTHD_TEST_KEEP=DIR keeps the logs for a post-mortem.
@@ -207,6 +208,23 @@ done
 check_eq "the store heals without a restart" "$healed" "yes"
 reply=$(rcpt_reply taro@example.com)
 check_eq "RCPT accepted again after the outage" "${reply:0:7}" "<-  250"
+
+# --- a restore: another database file renamed into place --------------------
+mkdir -p "$T/db2"
+sed "s|$T/db/|$T/db2/|" "$T/yubin.cf" >"$T/yubin2.cf"
+"$YUBIN_BIN/yubinctl" -c "$T/yubin2.cf" domain add example.com >/dev/null
+"$YUBIN_BIN/yubinctl" -c "$T/yubin2.cf" user add restored@example.com --no-password >/dev/null
+"$YUBIN_BIN/yubinctl" -c "$T/yubin2.cf" user list >/dev/null  # leaves a checkpointed file
+chown -R nobody:nogroup "$T/db2"
+mv -f "$T/db2/yubin.db" "$T/db/yubin.db"
+rm -f "$T/db/yubin.db-wal" "$T/db/yubin.db-shm"
+restored=no
+for i in $(seq 1 30); do
+    [[ $(q restored@example.com mailbox) == "example.com/restored/Maildir/" ]] && { restored=yes; break; }
+    sleep 0.2
+done
+check_eq "a database file restored by rename is picked up without a restart" "$restored" "yes"
+check_eq "and the old contents are gone" "$(q taro@example.com mailbox)" ""
 
 # --- SIGHUP keeps serving; SIGTERM stops -----------------------------------
 kill -HUP "$authd_pid"

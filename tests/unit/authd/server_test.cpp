@@ -31,8 +31,6 @@ struct Fixture {
     std::string db, sm_path, sasl_path;
     log::MemorySink sink;
     log::Logger log{sink, true};
-    std::unique_ptr<StoreSource> source;
-    std::unique_ptr<SocketmapService> svc;
     std::unique_ptr<Server> server;
     std::thread loop;
 
@@ -52,12 +50,11 @@ struct Fixture {
         auto opener = [db = db] {
             return store::open_store("sqlite:" + db, store::StoreOptions{.read_only = true});
         };
-        source = std::make_unique<StoreSource>(opener, 0ms);
-        svc = std::make_unique<SocketmapService>(*source, "+", log);
         // The fake verifier: "good" is the password of everybody, "slow"
         // takes a while, "down" is a store outage.
         server = std::make_unique<Server>(
-            log, limits, *svc, opener, [](StoreSource&, const SaslauthdRequest& req) {
+            log, limits, StoreFactory{opener, {}}, "+",
+            [](StoreSource&, const SaslauthdRequest& req) {
                 auth::AuthResult r;
                 auto pw = req.password.view();
                 if (pw == "slow") std::this_thread::sleep_for(200ms);
@@ -282,4 +279,16 @@ TEST_CASE("server: a saslauthd field over the bound closes the connection") {
     CHECK(recv_for(fd, 100, 5s).empty());
     CHECK(closed_within(fd, 1s));
     ::close(fd);
+}
+
+TEST_CASE("server: several socketmap loops share the listener") {
+    Fixture f(ServerLimits{.socketmap_threads = 3});
+    std::vector<int> fds;
+    for (int i = 0; i < 12; ++i) fds.push_back(connect_to(f.sm_path));
+    for (int round = 0; round < 3; ++round)
+        for (int fd : fds) {
+            send_all(fd, ns("mailbox taro+x@example.com"));
+            CHECK(recv_for(fd, 32, 5s) == ns("OK example.com/taro/Maildir/"));
+        }
+    for (int fd : fds) ::close(fd);
 }

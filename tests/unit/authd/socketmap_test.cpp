@@ -284,3 +284,36 @@ TEST_CASE("socketmap: a store that cannot be opened is TEMP") {
     CHECK(svc.answer("domain example.com").starts_with("TEMP "));
     CHECK(svc.answer("mailbox a@example.com").starts_with("TEMP "));
 }
+
+TEST_CASE("socketmap: a store file replaced on disk is reopened") {
+    TempDir dir;
+    auto filled = populated(dir);
+    filled.reset();
+    int opens = 0;
+    std::string id = "inode-1";
+    auto now = std::chrono::steady_clock::time_point{};
+    StoreSource source(
+        [&] {
+            ++opens;
+            return store::open_store("sqlite:" + dir.file("s.db"),
+                                     store::StoreOptions{.read_only = true});
+        },
+        std::chrono::seconds(1), [&] { return now; }, [&] { return id; });
+    REQUIRE(source.get());
+    CHECK(opens == 1);
+    now += std::chrono::seconds(2);
+    REQUIRE(source.get());
+    CHECK(opens == 1);  // same file: kept
+    id = "inode-2";
+    REQUIRE(source.get());
+    CHECK(opens == 1);  // checked at most once per interval
+    now += std::chrono::seconds(2);
+    REQUIRE(source.get());
+    CHECK(opens == 2);  // replaced: reopened
+    id = "inode-3";
+    REQUIRE(source.get());
+    CHECK(opens == 2);
+    now += std::chrono::seconds(2);
+    REQUIRE(source.get());
+    CHECK(opens == 3);
+}
