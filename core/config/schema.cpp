@@ -128,25 +128,25 @@ constexpr auto kSchema = std::to_array<Param>({
     {"policyd_check", Type::Bool, "no", 0, 0, "",
      "yubin-policyd dry run: every enforcing policy only logs what it would have answered "
      "(\"warn: would defer: ...\") and answers DUNNO."},
-    {"policyd_greylist_delay", Type::Time, "300s", 0, 86400, "",
-     "Greylisting: a retry of the same client, sender and recipient passes after this long."},
-    {"policyd_greylist_max_age", Type::Time, "35d", 1, 31622400, "",
     {"policyd_greylist_auto_whitelist", Type::Int, "5", 0, 1000000, "",
      "Greylisting: a client (/24, /64) that has retried this many times is no longer greylisted "
      "while it keeps sending within policyd_greylist_max_age; 0 = never."},
+    {"policyd_greylist_delay", Type::Time, "300s", 0, 86400, "",
+     "Greylisting: a retry of the same client, sender and recipient passes after this long."},
+    {"policyd_greylist_max_age", Type::Time, "35d", 1, 31622400, "",
      "Greylisting: a triplet that passed is remembered this long after its last message."},
     {"policyd_greylist_mode", Type::Enum, "off", 0, 0, "off|warn|enforce",
      "Greylisting of unauthenticated clients at RCPT (IPv4 grouped by /24, IPv6 by /64): off, warn "
      "(log only) or enforce."},
     {"policyd_greylist_retry_window", Type::Time, "2d", 1, 31622400, "",
      "Greylisting: a retry must come within this long of the first attempt, or it starts over."},
-    {"policyd_idle_timeout", Type::Time, "300s", 1, 86400, "",
-     "yubin-policyd closes a connection that has not completed a request for this long (Postfix "
-     "reconnects when it needs to; its own smtpd_policy_service_max_idle is 300s)."},
     {"policyd_greylist_whitelist", Type::List, "", 0, 0, "",
      "Never greylisted: client addresses or networks (192.0.2.0/24, 2001:db8::/32), client host "
      "names or their parent domains (example.com), recipients (postmaster@example.com, "
      "@example.org)."},
+    {"policyd_idle_timeout", Type::Time, "300s", 1, 86400, "",
+     "yubin-policyd closes a connection that has not completed a request for this long (Postfix "
+     "reconnects when it needs to; its own smtpd_policy_service_max_idle is 300s)."},
     {"policyd_listen", Type::Listen, "inet:127.0.0.1:10031", 0, 0, "",
      "Where yubin-policyd listens: unix:PATH or inet:HOST:PORT, the address given to Postfix's "
      "check_policy_service."},
@@ -208,9 +208,41 @@ constexpr auto kSchema = std::to_array<Param>({
      "Characters that separate a user name from its address extension (user+ext), as Postfix's "
      "recipient_delimiter; empty = no extensions."},
     {"store", Type::String, "sqlite:/var/lib/yubin/yubin.db", 0, 0, "",
-     "The user and domain store: sqlite:PATH (one file, no server)."},
+     "The user and domain store: sqlite:PATH (one file, no server) or ldap:FILE (a directory; "
+     "FILE holds the store_ldap_* parameters, usually this file)."},
     {"store_busy_timeout", Type::Time, "5s", 0, 3600, "",
      "How long a writer waits for a locked SQLite database before giving a temporary failure."},
+    {"store_ldap_base_dn", Type::String, "", 0, 0, "",
+     "Base DN of the LDAP store (store = ldap:FILE): domains, mailboxes and aliases are below it, "
+     "e.g. ou=yubin,dc=example,dc=com."},
+    {"store_ldap_bind_dn", Type::String, "", 0, 0, "",
+     "DN the LDAP store binds as (simple bind); empty = anonymous. yubinctl needs one that may "
+     "write."},
+    {"store_ldap_bind_pw_file", Type::String, "", 0, 0, "",
+     "File holding the bind DN's password (one line; keep it mode 0600 or 0640 with the daemons' "
+     "group); the password is never put in yubin.cf."},
+    {"store_ldap_cache_ttl", Type::Time, "30s", 0, 3600, "",
+     "How long a found domain, mailbox or alias is remembered by each process reading the LDAP "
+     "store; 0 = no cache. A change made elsewhere shows after at most this long."},
+    {"store_ldap_mail_attribute", Type::String, "mail", 0, 0, "",
+     "LDAP attribute that holds a mailbox's address (and names the entries yubin creates)."},
+    {"store_ldap_mailbox_object_class", Type::String, "yubinMailbox", 0, 0, "",
+     "Object class that marks an LDAP entry as a mailbox (contrib/ldap/yubin.schema); entries are "
+     "found anywhere below store_ldap_base_dn."},
+    {"store_ldap_negative_cache_ttl", Type::Time, "10s", 0, 3600, "",
+     "How long an LDAP lookup that found nothing is remembered; 0 = not at all. A user added "
+     "elsewhere can log in after at most this long."},
+    {"store_ldap_password_attribute", Type::String, "userPassword", 0, 0, "",
+     "LDAP attribute that holds a mailbox's password hash in Dovecot's {SCHEME}hash form."},
+    {"store_ldap_start_tls", Type::Bool, "no", 0, 0, "",
+     "Use StartTLS on ldap:// connections and refuse to go on without it (certificates checked as "
+     "in /etc/ldap/ldap.conf); ldaps:// URIs need no StartTLS."},
+    {"store_ldap_timeout", Type::Time, "5s", 1, 300, "",
+     "Time limit for connecting to the LDAP server and for each LDAP operation; past it the lookup "
+     "is a temporary failure."},
+    {"store_ldap_uri", Type::String, "ldap://127.0.0.1/", 0, 0, "",
+     "LDAP server(s) of the LDAP store, ldap:// or ldaps:// URIs separated by spaces (tried in "
+     "order)."},
     {"syslog_facility", Type::Enum, "mail", 0, 0,
      "mail|local0|local1|local2|local3|local4|local5|local6|local7",
      "Syslog facility of all yubin programs."},
