@@ -184,9 +184,19 @@ private:
                       const std::vector<std::string>& keys, const std::vector<std::string>& args) {
         std::lock_guard lock(mu_);
         for (int attempt = 0; attempt < 2; ++attempt) {
+            // A connection that served earlier requests may have been closed
+            // by a Redis restart since: its first failure is retried at once
+            // on a new connection instead of costing a request.
+            bool reused = ctx_ != nullptr;
+            auto stale = [&] {
+                if (!reused || attempt > 0) return false;
+                next_connect_ = {};
+                return true;
+            };
             if (auto st = connect(); !st) return fail(st.error());
             if (sha.empty()) {
                 auto r = command({"SCRIPT", "LOAD", std::string(script)});
+                if (!r && stale()) continue;
                 if (!r) return fail(r.error());
                 if ((*r)->type != REDIS_REPLY_STRING)
                     return fail(ErrorKind::Temp, "redis: SCRIPT LOAD failed");
@@ -196,6 +206,7 @@ private:
             argv.insert(argv.end(), keys.begin(), keys.end());
             argv.insert(argv.end(), args.begin(), args.end());
             auto r = command(argv);
+            if (!r && stale()) continue;
             if (!r) return fail(r.error());
             redisReply* rep = r->get();
             if (rep->type == REDIS_REPLY_ERROR) {
