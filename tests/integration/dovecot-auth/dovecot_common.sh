@@ -13,6 +13,9 @@
 #                            WANT: OK, FAIL (authentication failed) or
 #                            UNAVAILABLE (temporary failure)
 #   common_checks            every check both drivers must pass (below)
+#   use_private_module       show $BUILD/lib/libauthdb_yubin.so to Dovecot by a
+#                            bind mount over /usr/lib/dovecot/modules/auth; call
+#                            only in a private mount namespace (see the tests)
 
 BIN=${YUBIN_BIN:?YUBIN_BIN must name the bin directory of a build}
 BUILD=${YUBIN_BUILD:-$BIN/..}
@@ -32,6 +35,16 @@ virtual_gid = $NOBODY_GID
 CF
     yctl domain add example.com >/dev/null
     yctl domain add off.example >/dev/null
+}
+
+use_private_module() {
+    local module=$BUILD/lib/libauthdb_yubin.so
+    [[ -f $module ]] || { echo "# module $module not built"; return 1; }
+    [[ -n ${YUBIN_TEST_NS:-} ]] || { echo "# not in a private mount namespace"; return 1; }
+    mkdir -p "$T/modules"
+    cp -a /usr/lib/dovecot/modules/auth/. "$T/modules/"
+    cp "$module" "$T/modules/"
+    mount --bind "$T/modules" /usr/lib/dovecot/modules/auth
 }
 
 yctl() { "$BIN/yubinctl" -c "$SITE/yubin.cf" "$@"; }

@@ -10,12 +10,7 @@ source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/../lib/dovecot.sh"
 source "$(dirname "$0")/dovecot_common.sh"
 
-MODULE=$BUILD/lib/libauthdb_yubin.so
-[[ -f $MODULE ]] || { not_ok "module $MODULE not built"; finish; exit 1; }
-mkdir -p "$T/modules"
-cp -a /usr/lib/dovecot/modules/auth/. "$T/modules/"
-cp "$MODULE" "$T/modules/"
-mount --bind "$T/modules" /usr/lib/dovecot/modules/auth || { not_ok "bind mount"; finish; exit 1; }
+use_private_module || { not_ok "the module is visible to Dovecot"; finish; exit 1; }
 
 yubin_site "$T/site"
 printf 'secret-1\n' | yctl user add taro@example.com --password-stdin >/dev/null
