@@ -1,5 +1,10 @@
 // The SMTP side of yubinctl check: one session over a Connection, replies
 // read with SmtpReplyReader, commands refused if they would carry CR or LF.
+//
+// SECURITY: reads server replies: each line bounded by Connection
+// (kMaxReplyLine, one deadline per line), each reply by SmtpReplyReader
+// (kMaxReplyLines); nothing the server sends is executed or written anywhere
+// but the report, where it is sanitized.
 #pragma once
 
 #include <string>

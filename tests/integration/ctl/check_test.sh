@@ -7,7 +7,9 @@
 # check passes. Then the checks that must fail do: a deliberately open
 # Postfix (mynetworks = 0.0.0.0/0, no milter) on 27026 announcing "Postfix"
 # in its banner fails the relay and banner checks and exits 1; a wrong
-# password fails the AUTH checks; a wrong --max-size fails ehlo-size.
+# password fails the AUTH checks; a wrong --max-size fails ehlo-size; fake
+# hostile servers (silence, endless lines and replies, garbage, a slow drip,
+# STARTTLS plaintext injection) fail cleanly in bounded time.
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/../lib/postfix.sh"
 source "$(dirname "$0")/../lib/dovecot.sh"
@@ -178,5 +180,69 @@ rc=$?
 check_eq "nothing listening: exit 1" "$rc" "1"
 check_contains "nothing listening: smtp FAIL" "FAIL smtp: port 27999: cannot connect" "$T/down.out"
 [[ $(( $(date +%s) - start )) -lt 30 ]] && ok "nothing listening: done quickly" || not_ok "nothing listening took too long"
+
+# 8. hostile servers: each check fails cleanly and in bounded time, never hangs or crashes
+cat >"$T/hostile.py" <<'PY_EOF'
+import socket, sys, threading, time
+mode, port = sys.argv[1], int(sys.argv[2])
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", port))
+srv.listen(16)
+def serve(c):
+    try:
+        f = c.makefile("rb")
+        if mode == "silent":
+            time.sleep(30); return
+        if mode == "longline":
+            c.sendall(b"220 " + b"x" * 200000); time.sleep(5); return
+        if mode == "endless":
+            c.sendall(b"220-mail.example.test\r\n" * 5000); time.sleep(5); return
+        if mode == "garbage":
+            c.sendall(b"\x00\xff\x1b[2J hello\r\n"); time.sleep(5); return
+        if mode == "drip":
+            for b in b"220 mail.example.test ESMTP\r\n":
+                c.sendall(bytes([b])); time.sleep(0.5)
+            return
+        c.sendall(b"220 mail.example.test ESMTP\r\n")
+        while True:
+            line = f.readline()
+            if not line: return
+            cmd = line.strip().upper()
+            if cmd.startswith(b"EHLO"):
+                c.sendall(b"250-mail.example.test\r\n250-STARTTLS\r\n250 SIZE 1000\r\n")
+            elif cmd == b"STARTTLS":
+                c.sendall(b"220 2.0.0 Ready to start TLS\r\n250 injected\r\n")  # mode inject
+            else:
+                c.sendall(b"250 ok\r\n")
+    except OSError:
+        pass
+    finally:
+        c.close()
+while True:
+    c, _ = srv.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY_EOF
+hostile() {  # MODE WANT_SUBSTRING: run one check against a fake server
+    local mode=$1 want=$2 port=27030
+    /usr/bin/python3 "$T/hostile.py" "$mode" $port &
+    local pid=$!
+    for i in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+    local start rc
+    start=$(date +%s)
+    yubinctl check --host 127.0.0.1 --smtp-port $port --timeout 3 \
+        --skip submission auth smtps relay spam imap imaps pop3 pop3s delivery size >"$T/hostile-$mode.out" 2>&1
+    rc=$?
+    kill $pid 2>/dev/null; wait $pid 2>/dev/null
+    check_eq "hostile server ($mode): exit 1, no crash" "$rc" "1"
+    check_contains "hostile server ($mode): reported" "$want" "$T/hostile-$mode.out"
+    [[ $(( $(date +%s) - start )) -le 15 ]] && ok "hostile server ($mode): bounded time" || not_ok "hostile server ($mode): took too long"
+}
+hostile silent "FAIL smtp: port 27030: timed out"
+hostile longline "FAIL smtp: port 27030: line longer than 4096 bytes"
+hostile endless "FAIL smtp: port 27030: SMTP reply longer than 200 lines"
+hostile garbage "FAIL smtp: port 27030: malformed SMTP reply"
+hostile drip "FAIL smtp: port 27030: timed out"
+hostile inject "FAIL starttls: port 27030: the server sent data before the TLS handshake (plaintext injection)"
 
 finish
