@@ -99,9 +99,12 @@ int main(int argc, char** argv) {
                     break;
                 }
                 ++n;
-                if (reply.rfind("OK ", 0) == 0) ++ok;
-                else if (reply.rfind("NOTFOUND", 0) == 0) ++nf;
-                else ++e;
+                if (reply.rfind("OK ", 0) == 0)
+                    ++ok;
+                else if (reply.rfind("NOTFOUND", 0) == 0)
+                    ++nf;
+                else
+                    ++e;
             }
             ::close(fd);
             total.fetch_add(n);

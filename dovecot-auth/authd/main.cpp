@@ -46,11 +46,10 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <memory>
 #include <optional>
-
-#include <CLI/CLI.hpp>
 
 #include "core/config/config.hpp"
 #include "core/daemon/listen.hpp"
@@ -139,7 +138,8 @@ int run(const daemon::CommonOptions& opts) {
     auto cfg = load_config(opts.config_path);
     std::unique_ptr<log::Sink> sink;
     const std::string ident = (cfg ? cfg->get("syslog_name") : std::string("yubin")) + "-authd";
-    if (opts.log_stderr) sink = std::make_unique<log::StderrSink>(ident);
+    if (opts.log_stderr)
+        sink = std::make_unique<log::StderrSink>(ident);
     else
         sink = std::make_unique<log::SyslogSink>(
             ident, cfg ? log::facility_from_name(cfg->get("syslog_facility")) : LOG_MAIL);
@@ -178,8 +178,8 @@ int run(const daemon::CommonOptions& opts) {
     raise_fd_limit(limits.max_connections, log);
 
     UniqueFd socketmap_fd, saslauthd_fd;
-    for (auto [spec, fd] : {std::pair{&socketmap_at, &socketmap_fd},
-                            std::pair{&saslauthd_at, &saslauthd_fd}}) {
+    for (auto [spec, fd] :
+         {std::pair{&socketmap_at, &socketmap_fd}, std::pair{&saslauthd_at, &saslauthd_fd}}) {
         if (!*spec) continue;
         auto l = daemon::listen_on(**spec, lopts);
         if (!l) {

@@ -9,8 +9,8 @@ SaslauthdParse parse_saslauthd_request(std::string_view in, std::size_t max_fiel
     std::size_t pos = 0;
     for (auto& field : r.fields) {
         if (in.size() - pos < 2) return r;
-        std::size_t len = (static_cast<unsigned char>(in[pos]) << 8) |
-                          static_cast<unsigned char>(in[pos + 1]);
+        std::size_t len =
+            (static_cast<unsigned char>(in[pos]) << 8) | static_cast<unsigned char>(in[pos + 1]);
         if (len > max_field) {
             r.state = SaslauthdParse::State::Error;
             r.error = "saslauthd request field too long";
@@ -40,14 +40,16 @@ std::string saslauthd_login(std::string_view login, std::string_view realm) {
 
 SaslauthdAnswer to_saslauthd_answer(auth::Outcome o) {
     switch (o) {
-        case auth::Outcome::Ok: return {true, "OK"};
+        case auth::Outcome::Ok:
+            return {true, "OK"};
         // One answer for every refusal, so a client cannot probe which
         // logins exist or are disabled.
         case auth::Outcome::UserUnknown:
         case auth::Outcome::PasswordMismatch:
         case auth::Outcome::Disabled:
             return {true, "NO authentication failed"};
-        case auth::Outcome::TempFail: break;
+        case auth::Outcome::TempFail:
+            break;
     }
     return {false, {}};
 }

@@ -29,7 +29,8 @@ inline constexpr std::size_t kSaslauthdMaxField = 1024;
 struct SaslauthdParse {
     enum class State { NeedMore, Done, Error };
     State state = State::NeedMore;
-    std::array<std::string_view, 4> fields{};  // Done: login, password, service, realm (into the input)
+    std::array<std::string_view, 4>
+        fields{};  // Done: login, password, service, realm (into the input)
     std::size_t consumed = 0;
     std::string_view error{};
 };
@@ -45,8 +46,8 @@ void append_counted(std::string& out, std::string_view s);
 
 // What the server does with an authentication outcome.
 struct SaslauthdAnswer {
-    bool reply = true;      // false: close without replying (temporary failure)
-    std::string payload;    // "OK" or "NO ..."
+    bool reply = true;    // false: close without replying (temporary failure)
+    std::string payload;  // "OK" or "NO ..."
 };
 
 // The one mapping of Authenticator outcomes to saslauthd answers.

@@ -7,14 +7,6 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <system_error>
-#include <thread>
-#include <vector>
-
 #include <asio/basic_socket_acceptor.hpp>
 #include <asio/generic/stream_protocol.hpp>
 #include <asio/io_context.hpp>
@@ -22,6 +14,13 @@
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <vector>
 
 #include "core/util/strings.hpp"
 #include "dovecot-auth/authd/netstring.hpp"
@@ -60,7 +59,9 @@ public:
 
     AuthPool(StoreFactory stores, SaslauthdVerifier verifier, std::size_t threads,
              std::size_t max_queue)
-        : stores_(std::move(stores)), verifier_(std::move(verifier)), threads_(threads),
+        : stores_(std::move(stores)),
+          verifier_(std::move(verifier)),
+          threads_(threads),
           max_queue_(max_queue) {}
     ~AuthPool() { stop(); }
 
@@ -264,12 +265,12 @@ private:
     const char* name() const override { return "socketmap"; }
 
     void read() {
-        socket_.async_read_some(
-            asio::buffer(chunk_), [self = shared(), this](std::error_code ec, std::size_t n) {
-                if (ec || closed_) return close();
-                in_.append(chunk_.data(), n);
-                process();
-            });
+        socket_.async_read_some(asio::buffer(chunk_),
+                                [self = shared(), this](std::error_code ec, std::size_t n) {
+                                    if (ec || closed_) return close();
+                                    in_.append(chunk_.data(), n);
+                                    process();
+                                });
     }
 
     void process() {
@@ -367,19 +368,19 @@ private:
         in_.clear();
         login_ = sanitize_for_log(req.login, 100);
         service_ = sanitize_for_log(req.service, 40);
-        set_deadline(Clock::now() + std::chrono::hours(24));  // the worker answers; its queue is bounded
+        set_deadline(Clock::now() +
+                     std::chrono::hours(24));  // the worker answers; its queue is bounded
         auto self = shared();
         auto& io = loop_.io;
-        bool queued = srv_.pool.submit(
-            std::move(req), [self, &io](auth::AuthResult r) mutable {
-                asio::post(io, [c = std::move(self), r = std::move(r)]() mutable {
-                    c->answer(std::move(r));
-                });
-            });
+        bool queued = srv_.pool.submit(std::move(req), [self, &io](auth::AuthResult r) mutable {
+            asio::post(
+                io, [c = std::move(self), r = std::move(r)]() mutable { c->answer(std::move(r)); });
+        });
         if (!queued) {
-            srv_.log.warning("saslauthd: login={} service={}: too many requests waiting, "
-                             "temporary failure",
-                             login_, service_);
+            srv_.log.warning(
+                "saslauthd: login={} service={}: too many requests waiting, "
+                "temporary failure",
+                login_, service_);
             close();
         }
     }
@@ -430,8 +431,9 @@ void Server::Impl::accept_next(Loop& loop, Acceptor& acc, bool saslauthd) {
         }
         if (conns.fetch_add(1) >= limits.max_connections) {
             conns.fetch_sub(1);
-            auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                           Clock::now().time_since_epoch()).count();
+            auto now =
+                std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch())
+                    .count();
             auto last = last_full_warning.load();
             if (now - last >= 10 && last_full_warning.compare_exchange_strong(last, now))
                 log.warning("{}: {} connections open (authd_max_connections): refusing more",
@@ -440,16 +442,17 @@ void Server::Impl::accept_next(Loop& loop, Acceptor& acc, bool saslauthd) {
             s.close(ignored);
         } else {
             std::shared_ptr<Conn> c;
-            if (saslauthd) c = std::make_shared<SaslauthdConn>(*this, loop, std::move(s));
-            else c = std::make_shared<SocketmapConn>(*this, loop, std::move(s));
+            if (saslauthd)
+                c = std::make_shared<SaslauthdConn>(*this, loop, std::move(s));
+            else
+                c = std::make_shared<SocketmapConn>(*this, loop, std::move(s));
             c->start();
         }
         accept_next(loop, acc, saslauthd);
     });
 }
 
-void Server::Impl::watch_signals(daemon::Signals* signals,
-                                 const std::function<void()>& on_reload) {
+void Server::Impl::watch_signals(daemon::Signals* signals, const std::function<void()>& on_reload) {
     signal_watch->async_wait(asio::posix::descriptor_base::wait_read,
                              [this, signals, on_reload](std::error_code ec) {
                                  if (ec) return;
@@ -458,8 +461,7 @@ void Server::Impl::watch_signals(daemon::Signals* signals,
                                      log.info("stopping");
                                      return shutdown();
                                  }
-                                 if (ev == daemon::Signals::Event::Reload && on_reload)
-                                     on_reload();
+                                 if (ev == daemon::Signals::Event::Reload && on_reload) on_reload();
                                  watch_signals(signals, on_reload);
                              });
 }

@@ -28,8 +28,8 @@
 
 #include "core/daemon/signals.hpp"
 #include "core/log/logger.hpp"
-#include "core/util/fd.hpp"
 #include "core/passwd/secret.hpp"
+#include "core/util/fd.hpp"
 #include "core/util/result.hpp"
 #include "dovecot-auth/authd/netstring.hpp"
 #include "dovecot-auth/authd/saslauthd.hpp"

@@ -11,7 +11,9 @@ namespace yubin::authd {
 
 StoreSource::StoreSource(Opener opener, std::chrono::milliseconds retry_interval, Clock clock,
                          Identity identity)
-    : opener_(std::move(opener)), retry_(retry_interval), clock_(std::move(clock)),
+    : opener_(std::move(opener)),
+      retry_(retry_interval),
+      clock_(std::move(clock)),
       identity_(std::move(identity)) {
     if (!clock_) clock_ = [] { return std::chrono::steady_clock::now(); };
 }
@@ -55,10 +57,14 @@ void StoreSource::reopen_with(Opener opener, Identity identity) {
 
 std::string format_reply(const Reply& r) {
     switch (r.kind) {
-        case ReplyKind::Ok: return "OK " + r.text;
-        case ReplyKind::NotFound: return "NOTFOUND ";
-        case ReplyKind::Perm: return "PERM " + r.text;
-        case ReplyKind::Temp: break;
+        case ReplyKind::Ok:
+            return "OK " + r.text;
+        case ReplyKind::NotFound:
+            return "NOTFOUND ";
+        case ReplyKind::Perm:
+            return "PERM " + r.text;
+        case ReplyKind::Temp:
+            break;
     }
     return "TEMP " + r.text;
 }
@@ -176,8 +182,10 @@ Result<std::string> lookup_sender_login(store::Store& s, std::string_view key,
     };
 
     auto own = active_mailbox(s, key, delimiters);
-    if (own) add(own->address);
-    else if (own.error().kind != ErrorKind::NotFound) return fail(own.error());
+    if (own)
+        add(own->address);
+    else if (own.error().kind != ErrorKind::NotFound)
+        return fail(own.error());
 
     // Alias targets by exact source, then without extension, then only the
     // domain aliases ("@old" -> "@new") of the catch-all row.
@@ -200,7 +208,8 @@ Result<std::string> lookup_sender_login(store::Store& s, std::string_view key,
     for (const auto& t : targets) {
         std::string target = !t.empty() && t.front() == '@' ? addr->local + t : t;
         auto mb = active_mailbox(s, target, delimiters);
-        if (mb) add(mb->address);
+        if (mb)
+            add(mb->address);
         else if (mb.error().kind != ErrorKind::NotFound && mb.error().kind != ErrorKind::BadInput)
             return fail(mb.error());
     }
@@ -230,20 +239,33 @@ std::string SocketmapService::answer(std::string_view request) {
 Reply SocketmapService::lookup(std::string_view map, std::string_view key) {
     enum class Map { Domain, Mailbox, Alias, SenderLogin };
     Map m;
-    if (map == "domain") m = Map::Domain;
-    else if (map == "mailbox") m = Map::Mailbox;
-    else if (map == "alias") m = Map::Alias;
-    else if (map == "sender_login") m = Map::SenderLogin;
-    else return Reply{ReplyKind::Perm, "unknown map \"" + sanitize_for_log(map, 40) + "\""};
+    if (map == "domain")
+        m = Map::Domain;
+    else if (map == "mailbox")
+        m = Map::Mailbox;
+    else if (map == "alias")
+        m = Map::Alias;
+    else if (map == "sender_login")
+        m = Map::SenderLogin;
+    else
+        return Reply{ReplyKind::Perm, "unknown map \"" + sanitize_for_log(map, 40) + "\""};
 
     auto store = source_.get();
     if (!store) return to_reply(fail(store.error()));
     Result<std::string> result;
     switch (m) {
-        case Map::Domain: result = lookup_domain(**store, key); break;
-        case Map::Mailbox: result = lookup_mailbox(**store, key, delimiters_); break;
-        case Map::Alias: result = lookup_alias(**store, key, delimiters_); break;
-        case Map::SenderLogin: result = lookup_sender_login(**store, key, delimiters_); break;
+        case Map::Domain:
+            result = lookup_domain(**store, key);
+            break;
+        case Map::Mailbox:
+            result = lookup_mailbox(**store, key, delimiters_);
+            break;
+        case Map::Alias:
+            result = lookup_alias(**store, key, delimiters_);
+            break;
+        case Map::SenderLogin:
+            result = lookup_sender_login(**store, key, delimiters_);
+            break;
     }
     Reply r = to_reply(result);
     if (r.kind == ReplyKind::Temp) source_.reset();  // reopen on the next request

@@ -1,10 +1,10 @@
 // The socketmap framing: normal frames, every malformed form, the bounds, and
 // each frame split at every byte.
+#include "dovecot-auth/authd/netstring.hpp"
+
 #include <doctest/doctest.h>
 
 #include <string>
-
-#include "dovecot-auth/authd/netstring.hpp"
 
 using yubin::authd::append_netstring;
 using yubin::authd::NetstringParse;
@@ -14,9 +14,12 @@ namespace {
 
 std::string state(const NetstringParse& p) {
     switch (p.state) {
-        case NetstringParse::State::NeedMore: return "need more";
-        case NetstringParse::State::Done: return "done";
-        case NetstringParse::State::Error: return "error";
+        case NetstringParse::State::NeedMore:
+            return "need more";
+        case NetstringParse::State::Done:
+            return "done";
+        case NetstringParse::State::Error:
+            return "error";
     }
     return "?";
 }
@@ -24,7 +27,11 @@ std::string state(const NetstringParse& p) {
 }  // namespace
 
 TEST_CASE("netstring: complete frames") {
-    struct Case { std::string in; std::string payload; std::size_t consumed; };
+    struct Case {
+        std::string in;
+        std::string payload;
+        std::size_t consumed;
+    };
     const Case cases[] = {
         {"0:,", "", 3},
         {"5:hello,", "hello", 8},
@@ -44,13 +51,13 @@ TEST_CASE("netstring: complete frames") {
 
 TEST_CASE("netstring: malformed frames are errors") {
     const std::string cases[] = {
-        ":hello,",          // empty length
-        "a:hello,",         // not a digit
-        "-1:x,",            // sign
-        " 5:hello,",        // space
-        "5:hello;",         // wrong terminator
-        "5:hello ",         // wrong terminator
-        "3:hello,",         // payload longer than declared
+        ":hello,",         // empty length
+        "a:hello,",        // not a digit
+        "-1:x,",           // sign
+        " 5:hello,",       // space
+        "5:hello;",        // wrong terminator
+        "5:hello ",        // wrong terminator
+        "3:hello,",        // payload longer than declared
         "12345678901:x,",  // 11 digits
     };
     for (const auto& c : cases) {

@@ -1,10 +1,10 @@
 // The saslauthd codec: counted strings, bounds, splits, and the one mapping of
 // authentication outcomes to answers.
+#include "dovecot-auth/authd/saslauthd.hpp"
+
 #include <doctest/doctest.h>
 
 #include <string>
-
-#include "dovecot-auth/authd/saslauthd.hpp"
 
 using namespace yubin::authd;
 

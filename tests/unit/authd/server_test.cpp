@@ -1,7 +1,8 @@
 // The event loop against real sockets: pipelining, bounds, timeouts, limits,
 // the saslauthd path through a worker, and stop().
-#include <doctest/doctest.h>
+#include "dovecot-auth/authd/server.hpp"
 
+#include <doctest/doctest.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -18,7 +19,6 @@
 #include "core/log/logger.hpp"
 #include "core/log/sink.hpp"
 #include "core/store/store.hpp"
-#include "dovecot-auth/authd/server.hpp"
 
 using namespace yubin;
 using namespace yubin::authd;
@@ -52,17 +52,17 @@ struct Fixture {
         };
         // The fake verifier: "good" is the password of everybody, "slow"
         // takes a while, "down" is a store outage.
-        server = std::make_unique<Server>(
-            log, limits, StoreFactory{opener, {}}, "+",
-            [](StoreSource&, const SaslauthdRequest& req) {
-                auth::AuthResult r;
-                auto pw = req.password.view();
-                if (pw == "slow") std::this_thread::sleep_for(200ms);
-                r.outcome = pw == "good" || pw == "slow" ? auth::Outcome::Ok
-                            : pw == "down"               ? auth::Outcome::TempFail
-                                                         : auth::Outcome::PasswordMismatch;
-                return r;
-            });
+        server = std::make_unique<Server>(log, limits, StoreFactory{opener, {}}, "+",
+                                          [](StoreSource&, const SaslauthdRequest& req) {
+                                              auth::AuthResult r;
+                                              auto pw = req.password.view();
+                                              if (pw == "slow") std::this_thread::sleep_for(200ms);
+                                              r.outcome =
+                                                  pw == "good" || pw == "slow" ? auth::Outcome::Ok
+                                                  : pw == "down" ? auth::Outcome::TempFail
+                                                                 : auth::Outcome::PasswordMismatch;
+                                              return r;
+                                          });
         for (auto [path, sasl] : {std::pair{sm_path, false}, std::pair{sasl_path, true}}) {
             daemon::ListenSpec spec;
             spec.path = path;
@@ -70,8 +70,10 @@ struct Fixture {
             lo.unix_mode = 0600;
             auto fd = daemon::listen_on(spec, lo);
             REQUIRE(fd);
-            if (sasl) server->add_saslauthd_listener(std::move(*fd), AF_UNIX);
-            else server->add_socketmap_listener(std::move(*fd), AF_UNIX);
+            if (sasl)
+                server->add_saslauthd_listener(std::move(*fd), AF_UNIX);
+            else
+                server->add_socketmap_listener(std::move(*fd), AF_UNIX);
         }
         loop = std::thread([this] { server->run(nullptr, {}); });
     }
@@ -161,7 +163,10 @@ TEST_CASE("server: pipelined socketmap requests on one connection") {
 TEST_CASE("server: bad socketmap input closes that connection only") {
     Fixture f(ServerLimits{.socketmap_max_request = 1000});
     int good = connect_to(f.sm_path);
-    struct Case { const char* name; std::string bytes; };
+    struct Case {
+        const char* name;
+        std::string bytes;
+    };
     const Case cases[] = {
         {"over-long length", "1001:"},
         {"huge length", "99999999999999999999:"},
@@ -236,7 +241,10 @@ TEST_CASE("server: connections over the limit are closed, the others served") {
 
 TEST_CASE("server: saslauthd answers OK, NO, or closes on a temporary failure") {
     Fixture f(ServerLimits{.auth_workers = 2});
-    struct Case { const char* pw; std::string want; };
+    struct Case {
+        const char* pw;
+        std::string want;
+    };
     const Case cases[] = {
         {"good", counted("OK")},
         {"bad", counted("NO authentication failed")},
@@ -250,7 +258,8 @@ TEST_CASE("server: saslauthd answers OK, NO, or closes on a temporary failure") 
         ::close(fd);
     }
     // The password never reaches the log.
-    for (const auto& [level, line] : f.sink.snapshot()) CHECK(line.find("good") == std::string::npos);
+    for (const auto& [level, line] : f.sink.snapshot())
+        CHECK(line.find("good") == std::string::npos);
 }
 
 TEST_CASE("server: socketmap lookups do not wait for slow password checks") {

@@ -1,7 +1,8 @@
 // The socketmap tables over a real SQLite store, the reply mapping, and the
 // store source that heals after an outage.
-#include <doctest/doctest.h>
+#include "dovecot-auth/authd/socketmap.hpp"
 
+#include <doctest/doctest.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -11,7 +12,6 @@
 #include "core/log/logger.hpp"
 #include "core/log/sink.hpp"
 #include "core/store/store.hpp"
-#include "dovecot-auth/authd/socketmap.hpp"
 
 using namespace yubin;
 using namespace yubin::authd;
@@ -52,8 +52,8 @@ std::unique_ptr<store::Store> populated(const TempDir& dir) {
     REQUIRE(st.add_alias({.source = "info@example.com", .target = "taro@example.com"}));
     REQUIRE(st.add_alias({.source = "info@example.com", .target = "hanako@example.com"}));
     REQUIRE(st.add_alias({.source = "ext@example.com", .target = "someone@elsewhere.example"}));
-    REQUIRE(st.add_alias({.source = "off@example.com", .target = "taro@example.com",
-                          .active = false}));
+    REQUIRE(
+        st.add_alias({.source = "off@example.com", .target = "taro@example.com", .active = false}));
     REQUIRE(st.add_alias({.source = "@old.example", .target = "@example.com"}));
     REQUIRE(st.add_alias({.source = "@example.com", .target = "postmaster@example.com"}));
     REQUIRE(st.add_alias({.source = "team@off.example", .target = "taro@example.com"}));
@@ -91,15 +91,18 @@ public:
 TEST_CASE("socketmap: domain map") {
     TempDir dir;
     auto s = populated(dir);
-    struct Case { const char* key; const char* want; };
+    struct Case {
+        const char* key;
+        const char* want;
+    };
     const Case cases[] = {
         {"example.com", "OK example.com"},
         {"EXAMPLE.com", "OK example.com"},
         {"old.example", "OK old.example"},
-        {"off.example", "NOTFOUND "},         // disabled
-        {"sub.example.com", "NOTFOUND "},     // no parent matching
+        {"off.example", "NOTFOUND "},      // disabled
+        {"sub.example.com", "NOTFOUND "},  // no parent matching
         {"nowhere.example", "NOTFOUND "},
-        {"taro@example.com", "NOTFOUND "},    // not a domain
+        {"taro@example.com", "NOTFOUND "},  // not a domain
         {"", "NOTFOUND "},
         {"exa\nmple.com", "NOTFOUND "},
     };
@@ -112,7 +115,10 @@ TEST_CASE("socketmap: domain map") {
 TEST_CASE("socketmap: mailbox map") {
     TempDir dir;
     auto s = populated(dir);
-    struct Case { const char* key; const char* want; };
+    struct Case {
+        const char* key;
+        const char* want;
+    };
     const Case cases[] = {
         {"taro@example.com", "OK example.com/taro/Maildir/"},
         {"TARO@Example.COM", "OK example.com/taro/Maildir/"},
@@ -136,21 +142,24 @@ TEST_CASE("socketmap: mailbox map") {
 TEST_CASE("socketmap: alias map") {
     TempDir dir;
     auto s = populated(dir);
-    struct Case { const char* key; const char* want; };
+    struct Case {
+        const char* key;
+        const char* want;
+    };
     const Case cases[] = {
         {"info@example.com", "OK taro@example.com,hanako@example.com"},
         {"INFO@example.com", "OK taro@example.com,hanako@example.com"},
         {"info+sales@example.com", "OK taro+sales@example.com,hanako+sales@example.com"},
         {"ext@example.com", "OK someone@elsewhere.example"},
-        {"taro@old.example", "OK taro@example.com"},       // domain alias
+        {"taro@old.example", "OK taro@example.com"},  // domain alias
         {"taro+x@old.example", "OK taro+x@example.com"},
         {"unknown@example.com", "OK postmaster@example.com"},  // catch-all
-        {"taro@example.com", "NOTFOUND "},    // a mailbox: the catch-all does not take it
+        {"taro@example.com", "NOTFOUND "},  // a mailbox: the catch-all does not take it
         {"taro+x@example.com", "NOTFOUND "},
         {"jiro@example.com", "OK postmaster@example.com"},  // disabled mailbox: catch-all applies
         {"off@example.com", "OK postmaster@example.com"},   // disabled alias row
-        {"team@off.example", "NOTFOUND "},    // disabled domain
-        {"example.com", "NOTFOUND "},         // Postfix asks for the domain (virtual_alias_domains)
+        {"team@off.example", "NOTFOUND "},                  // disabled domain
+        {"example.com", "NOTFOUND "},  // Postfix asks for the domain (virtual_alias_domains)
         {"x@nowhere.example", "NOTFOUND "},
     };
     for (const auto& c : cases) {
@@ -162,17 +171,20 @@ TEST_CASE("socketmap: alias map") {
 TEST_CASE("socketmap: sender_login map") {
     TempDir dir;
     auto s = populated(dir);
-    struct Case { const char* key; const char* want; };
+    struct Case {
+        const char* key;
+        const char* want;
+    };
     const Case cases[] = {
         {"taro@example.com", "OK Taro@example.com"},
         {"taro+list@example.com", "OK Taro@example.com"},
         {"info@example.com", "OK Taro@example.com,hanako@example.com"},
         {"info+x@example.com", "OK Taro@example.com,hanako@example.com"},
         {"taro@old.example", "OK Taro@example.com"},  // domain alias
-        {"unknown@example.com", "NOTFOUND "},   // a catch-all owns nothing
-        {"ext@example.com", "NOTFOUND "},       // target is not a local mailbox
-        {"jiro@example.com", "NOTFOUND "},      // disabled
-        {"saburo@off.example", "NOTFOUND "},    // disabled domain
+        {"unknown@example.com", "NOTFOUND "},         // a catch-all owns nothing
+        {"ext@example.com", "NOTFOUND "},             // target is not a local mailbox
+        {"jiro@example.com", "NOTFOUND "},            // disabled
+        {"saburo@off.example", "NOTFOUND "},          // disabled domain
         {"team@off.example", "NOTFOUND "},
         {"not an address", "NOTFOUND "},
     };
