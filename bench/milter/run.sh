@@ -16,7 +16,8 @@
 # is drained untimed before the next run). A run counts only if Postfix
 # queued every message (log lines "queued as" / smtp-sink). Prints
 # messages/s per run, the medians, the ratios to "none" and the peak resident
-# memory of each milter process over the whole benchmark.
+# memory and CPU time per message of each milter process over the whole
+# benchmark (throughput on a shared machine is noisy; CPU time is not).
 #
 # Usage (root): YUBIN_BIN=build/bin bench/milter/run.sh [MESSAGES] [ROUNDS] [SIZE]
 # Ports 24525 (smtpd) and 24526 (smtp-sink).
@@ -86,12 +87,21 @@ run() {  # CONFIG -> messages/s
     echo "$MESSAGES $start $end" | awk '{printf "%.0f", $1 / (($3 - $2) / 1e9)}'
 }
 
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
-declare -A results
+declare -A results cpu
+cpu[yubin]=0
+cpu[python]=0
+hz=$(getconf CLK_TCK)
 for r in $(seq 1 "$ROUNDS"); do
     for c in none yubin python; do
+        [[ $c == yubin ]] && before=$(cpu_ticks $yubin_pid)
+        [[ $c == python ]] && before=$(cpu_ticks $python_pid)
         v=$(run $c)
+        [[ $c == yubin ]] && cpu[yubin]=$((cpu[yubin] + $(cpu_ticks $yubin_pid) - before))
+        [[ $c == python ]] && cpu[python]=$((cpu[python] + $(cpu_ticks $python_pid) - before))
         results[$c]+="$v "
         echo "round $r: $c $v msg/s"
     done
@@ -103,6 +113,11 @@ echo "messages per run: $MESSAGES x $SIZE bytes, 8 sessions, $ROUNDS rounds (med
 for c in none yubin python; do
     m=$(echo ${results[$c]} | tr ' ' '\n' | median)
     printf '%-7s %6s msg/s   ratio %s\n' "$c" "$m" "$(awk -v a="$m" -v b="$none" 'BEGIN {printf "%.2f", a / b}')"
+done
+# CPU per message is independent of what else runs on the machine.
+for c in yubin python; do
+    echo "$c milter CPU: $(awk -v t="${cpu[$c]}" -v hz="$hz" -v n=$((MESSAGES * ROUNDS)) \
+        'BEGIN {printf "%.3f ms per message", t * 1000 / hz / n}')"
 done
 echo "yubin-milter peak memory (VmHWM): $(awk '/VmHWM/ {print $2, $3}' /proc/$yubin_pid/status)"
 echo "python milter peak memory (VmHWM): $(awk '/VmHWM/ {print $2, $3}' /proc/$python_pid/status)"
