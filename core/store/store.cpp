@@ -1,6 +1,7 @@
 #include "core/store/store.hpp"
 
 #include "core/store/address.hpp"
+#include "core/store/ldap_store.hpp"
 #include "core/store/sqlite_store.hpp"
 #include "core/util/strings.hpp"
 
@@ -87,8 +88,15 @@ Result<std::unique_ptr<Store>> open_store(std::string_view spec, const StoreOpti
         if (!s) return fail(s.error());
         return std::unique_ptr<Store>(std::move(*s));
     }
+    constexpr std::string_view kLdap = "ldap:";
+    if (spec.substr(0, kLdap.size()) == kLdap) {
+        auto s = open_ldap_store(std::string(spec.substr(kLdap.size())), options);
+        if (!s) return fail(s.error());
+        return std::unique_ptr<Store>(std::move(*s));
+    }
     return fail(ErrorKind::Config, "unknown store \"" + sanitize_for_log(spec) +
-                                       "\" (expected sqlite:/path/to/file.db)");
+                                       "\" (expected sqlite:/path/to/file.db or "
+                                       "ldap:/path/to/yubin.cf)");
 }
 
 }  // namespace yubin::store

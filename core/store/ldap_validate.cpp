@@ -1,0 +1,78 @@
+#include "core/store/ldap_validate.hpp"
+
+#include "core/util/limits.hpp"
+#include "core/util/strings.hpp"
+
+namespace yubin::store::validate {
+namespace {
+
+Error bad_input(std::string what) {
+    return Error{ErrorKind::BadInput, std::move(what)};
+}
+
+bool control(char c) {
+    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+}
+
+}  // namespace
+
+Status sizes(std::initializer_list<std::int64_t> values) {
+    for (auto v : values)
+        if (v < 0) return fail(bad_input("sizes and quotas must not be negative"));
+    return {};
+}
+
+Status password(std::string_view p) {
+    if (p.empty()) return {};
+    if (p.size() > limits::kMaxPasswordBytes) return fail(bad_input("password hash too long"));
+    std::size_t close = p.find('}');
+    if (p.front() != '{' || close == std::string_view::npos || close < 2)
+        return fail(bad_input("password must be a \"{SCHEME}hash\" string"));
+    for (char c : p.substr(1, close - 1)) {
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || c == '.';
+        if (!ok) return fail(bad_input("invalid password scheme name"));
+    }
+    for (char c : p)
+        if (control(c)) return fail(bad_input("control character in password hash"));
+    return {};
+}
+
+Result<std::string> maildir_for(const Address& a, std::string_view m) {
+    if (m.empty()) {
+        if (a.local.find('/') != std::string::npos)
+            return fail(bad_input("local part contains '/': give an explicit maildir"));
+        return to_lower(a.domain) + "/" + to_lower(a.local) + "/Maildir/";
+    }
+    if (m.size() > 1024) return fail(bad_input("maildir path too long"));
+    if (m.front() == '/')
+        return fail(bad_input("maildir must be relative to virtual_mailbox_base"));
+    if (m.back() != '/') return fail(bad_input("maildir must end in '/'"));
+    for (char c : m)
+        if (control(c)) return fail(bad_input("control character in maildir"));
+    for (auto part : split_any(m, "/"))
+        if (part == "." || part == "..")
+            return fail(bad_input("maildir must not contain \".\" or \"..\""));
+    if (m.find("//") != std::string_view::npos)
+        return fail(bad_input("empty component in maildir"));
+    return std::string(m);
+}
+
+std::string canonical(const Address& a) {
+    return a.local + "@" + to_lower(a.domain);
+}
+
+Result<std::string> alias_side(std::string_view s, std::string* domain) {
+    if (!s.empty() && s.front() == '@') {
+        auto d = parse_domain(s.substr(1));
+        if (!d) return fail(d.error());
+        if (domain) *domain = *d;
+        return "@" + *d;
+    }
+    auto a = parse_address(s);
+    if (!a) return fail(a.error());
+    if (domain) *domain = to_lower(a->domain);
+    return canonical(*a);
+}
+
+}  // namespace yubin::store::validate

@@ -1,0 +1,30 @@
+// The store's rules for what a row may hold, as LdapStore applies them
+// before it writes: the same rules and messages as SqliteStore, so the
+// conformance suite sees one behaviour. (SqliteStore keeps a private copy of
+// these checks; they belong in one shared file once core/store has an owner.)
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include "core/store/address.hpp"
+#include "core/util/result.hpp"
+
+namespace yubin::store::validate {
+
+// BadInput if any value is negative.
+[[nodiscard]] Status sizes(std::initializer_list<std::int64_t> values);
+// Empty, or "{SCHEME}data" without control bytes (no plaintext by mistake).
+[[nodiscard]] Status password(std::string_view p);
+// The given maildir checked (relative, no "." / "..", trailing '/'), or the
+// default "<domain>/<lower-case local>/Maildir/".
+[[nodiscard]] Result<std::string> maildir_for(const Address& a, std::string_view given);
+// "local@domain" with the domain lower-cased: how mailboxes are stored.
+[[nodiscard]] std::string canonical(const Address& a);
+// "local@domain" or "@domain" canonicalised; the lower-case domain through
+// `domain` when not null.
+[[nodiscard]] Result<std::string> alias_side(std::string_view s, std::string* domain);
+
+}  // namespace yubin::store::validate
