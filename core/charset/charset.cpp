@@ -4,11 +4,13 @@
 
 #include <array>
 #include <cerrno>
+#include <optional>
 #include <unordered_map>
 
 #include "core/charset/iconv_run.hpp"
 #include "core/charset/iso2022jp.hpp"
 #include "core/charset/utf8.hpp"
+#include "core/util/fd.hpp"
 #include "core/util/strings.hpp"
 
 namespace yubin::charset {
@@ -41,16 +43,41 @@ private:
     std::unordered_map<std::string, iconv_t> map_;
 };
 
+// glibc's UTF-16, UTF-32 and UNICODE converters read a byte order mark
+// on the first conversion of a descriptor only and keep its byte order for
+// good: iconv's reset does not forget it. Reused, such a descriptor would
+// read the next message in the previous message's byte order, so these
+// are opened for each use. (Found by converting text after every other
+// text through each converter glibc lists, reset in between, and
+// comparing with a fresh descriptor; these were the only ones that
+// differed.)
+bool remembers_byte_order(std::string_view name) {
+    std::string sq;
+    for (char c : name) {
+        if (c == '-' || c == '_' || c == '.' || c == ' ') continue;
+        sq.push_back(ascii_lower(c));
+        if (sq.size() > 16) return false;
+    }
+    return sq == "utf16" || sq == "utf32" || sq == "unicode" || sq == "csunicode";
+}
+
 }  // namespace
 
 std::optional<std::size_t> iconv_append(const std::string& from, std::string_view in,
                                         std::string& out, std::size_t skip_on_error) {
     thread_local IconvCache cache;
-    iconv_t cd = cache.get(from);
+    const bool fresh = remembers_byte_order(from);
+    iconv_t cd = fresh ? iconv_open("UTF-8", from.c_str()) : cache.get(from);
     if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
-    iconv(cd, nullptr, nullptr, nullptr, nullptr);  // reset shift state
+    const ScopeExit close_fresh([&] {
+        if (fresh) iconv_close(cd);
+    });
+    // Every conversion starts in the initial shift state, whatever the
+    // previous one through this cached descriptor ended in (an error can
+    // end it without the final flush that would reset it).
+    iconv(cd, nullptr, nullptr, nullptr, nullptr);
     std::size_t errors = 0;
-    std::array<char, 4096> buf{};
+    std::array<char, 4096> buf;  // not zeroed: iconv writes before we read
     char* src = const_cast<char*>(in.data());  // iconv's prototype is not const-correct
     std::size_t src_left = in.size();
     while (true) {
@@ -160,6 +187,24 @@ constexpr Alias kAliases[] = {
     {"eucjis2004", Encoding::EucJp},
 };
 
+// The alias table lookup without allocating: every message names a charset
+// or two, and most are in this table.
+std::optional<Encoding> find_alias(std::string_view label) {
+    constexpr std::size_t kLongest = 24;  // longer than any squashed alias
+    std::array<char, kLongest> buf;
+    std::size_t n = 0;
+    for (char c : label) {
+        if (c == '-' || c == '_' || c == '.' || c == ' ') continue;
+        if (n == buf.size()) return std::nullopt;
+        buf[n++] = ascii_lower(c);
+    }
+    const std::string_view sq(buf.data(), n);
+    for (const auto& a : kAliases) {
+        if (a.squashed == sq) return a.encoding;
+    }
+    return std::nullopt;
+}
+
 bool is_single_byte_family(const std::string& sq) {
     return istarts_with(sq, "iso8859") || istarts_with(sq, "latin") ||
            istarts_with(sq, "windows125") || istarts_with(sq, "cp125") ||
@@ -206,12 +251,6 @@ long japanese_score(std::string_view utf8) {
     return score;
 }
 
-bool all_ascii(std::string_view s) {
-    for (char c : s) {
-        if (static_cast<unsigned char>(c) >= 0x80) return false;
-    }
-    return true;
-}
 
 struct Candidate {
     Encoding encoding;
@@ -259,14 +298,12 @@ Label resolve_label(std::string_view label) {
     if (label.size() >= 2 && label.front() == '"' && label.back() == '"') {
         label = label.substr(1, label.size() - 2);
     }
-    const std::string sq = squash(label);
-    for (const auto& a : kAliases) {
-        if (a.squashed == sq) return Label{a.encoding, {}};
-    }
+    if (const auto alias = find_alias(label)) return Label{*alias, {}};
     if (label.empty() || label.size() > kMaxLabelBytes) return Label{};
     for (char c : label) {
         if (!safe_label_char(c)) return Label{};
     }
+    const std::string sq = squash(label);
     std::string name(label);
     for (auto& c : name) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
     // ks_c_5601-1987 is what Outlook calls its Korean, which glibc names CP949.
@@ -311,7 +348,7 @@ Decoded decode_as(std::string_view bytes, const Label& label) {
 
 std::string to_utf8(std::string_view bytes, std::string_view label) {
     const Label l = resolve_label(label);
-    if (all_ascii(bytes) && !has_iso2022_escape(bytes) && l.encoding != Encoding::Other) {
+    if (is_ascii(bytes) && !has_iso2022_escape(bytes) && l.encoding != Encoding::Other) {
         // Every label we accept is an ASCII superset, except the Other
         // family (UTF-7, UTF-16 ...).
         return std::string(bytes);
@@ -344,7 +381,7 @@ std::string to_utf8(std::string_view bytes, std::string_view label) {
 
 Encoding detect(std::string_view bytes) {
     if (has_iso2022_escape(bytes)) return Encoding::Iso2022Jp;
-    if (all_ascii(bytes)) return Encoding::Ascii;
+    if (is_ascii(bytes)) return Encoding::Ascii;
     if (is_valid_utf8(bytes)) return Encoding::Utf8;
     const Decoded e = decode_as(bytes, Label{Encoding::EucJp, {}});
     const Decoded s = decode_as(bytes, Label{Encoding::Cp932, {}});
@@ -353,7 +390,7 @@ Encoding detect(std::string_view bytes) {
 }
 
 std::string detect_to_utf8(std::string_view bytes) {
-    if (all_ascii(bytes) && !has_iso2022_escape(bytes)) return std::string(bytes);
+    if (is_ascii(bytes) && !has_iso2022_escape(bytes)) return std::string(bytes);
     if (has_iso2022_escape(bytes)) {
         Decoded d = decode_as(bytes, Label{Encoding::Iso2022Jp, {}});
         if (d.errors == 0) return std::move(d.utf8);

@@ -1,5 +1,9 @@
 #include "core/charset/iso2022jp.hpp"
 
+#include <array>
+#include <memory>
+#include <string>
+
 #include "core/charset/iconv_run.hpp"
 #include "core/charset/utf8.hpp"
 
@@ -22,6 +26,83 @@ enum class Set {
 };
 
 bool is_double(Set s) { return s != Set::Ascii && s != Set::Kana; }
+
+const std::string& cp932_name() {
+    static const std::string kName = "CP932";
+    return kName;
+}
+
+// JIS X 0208 row/cell to Shift_JIS, so CP932 can decode the NEC and
+// NEC-selected IBM rows that CP50220 uses.
+std::array<char, 2> to_sjis(unsigned char j1, unsigned char j2) {
+    const unsigned char s1 =
+        static_cast<unsigned char>(((j1 + 1) >> 1) + (j1 <= 0x5E ? 0x70 : 0xB0));
+    const unsigned char s2 =
+        static_cast<unsigned char>((j1 & 1) ? j2 + (j2 >= 0x60 ? 0x20 : 0x1F) : j2 + 0x7E);
+    return {static_cast<char>(s1), static_cast<char>(s2)};
+}
+
+// What glibc's CP932 converter makes of each JIS X 0208 cell, asked once per
+// cell and thread: an iconv() call costs hundreds of instructions of setup
+// (two conversion steps through glibc's internal UCS-4), more than the
+// character itself, and ISO-2022-JP text is a run of such cells broken by
+// escapes. Rows are filled on first use, so a thread pays only for the rows
+// its mail uses. The answer is exactly iconv's: the unit tests compare
+// every cell.
+class Jis0208Table {
+public:
+    static constexpr char32_t kInvalid = 0xFFFFFFFF;   // iconv rejects the cell
+    static constexpr char32_t kAskIconv = 0xFFFFFFFE;  // not one code point: convert each time
+
+    char32_t get(unsigned char j1, unsigned char j2) {
+        const std::size_t row = j1 - 0x21u;
+        if (!filled_[row]) fill(row, j1);
+        return cells_[row][j2 - 0x21u];
+    }
+
+private:
+    void fill(std::size_t row, unsigned char j1) {
+        std::string out;
+        for (std::size_t c = 0; c < 94; ++c) {
+            const auto sj = to_sjis(j1, static_cast<unsigned char>(0x21 + c));
+            out.clear();
+            const auto errs =
+                detail::iconv_append(cp932_name(), std::string_view(sj.data(), 2), out, 2);
+            char32_t cp = kInvalid;
+            if (errs && *errs == 0) {
+                cp = kAskIconv;
+                const std::size_t n = out.empty() ? 0 : utf8_sequence_length(out, 0);
+                if (n != 0 && n == out.size()) cp = decode_one(out);
+            }
+            cells_[row][c] = cp;
+        }
+        filled_[row] = true;
+    }
+
+    // The code point of `s`, one valid UTF-8 sequence.
+    static char32_t decode_one(std::string_view s) {
+        const auto b = [&](std::size_t k) { return static_cast<char32_t>(static_cast<unsigned char>(s[k])); };
+        switch (s.size()) {
+            case 1: return b(0);
+            case 2: return ((b(0) & 0x1F) << 6) | (b(1) & 0x3F);
+            case 3: return ((b(0) & 0x0F) << 12) | ((b(1) & 0x3F) << 6) | (b(2) & 0x3F);
+            default:
+                return ((b(0) & 0x07) << 18) | ((b(1) & 0x3F) << 12) | ((b(2) & 0x3F) << 6) |
+                       (b(3) & 0x3F);
+        }
+    }
+
+    std::array<std::array<char32_t, 94>, 94> cells_;
+    std::array<bool, 94> filled_{};
+};
+
+Jis0208Table& jis0208_table() {
+    // Heap, not thread_local storage: 35 KB would otherwise be reserved in
+    // every thread, whether it decodes mail or not.
+    thread_local std::unique_ptr<Jis0208Table> table;
+    if (!table) table = std::make_unique<Jis0208Table>();
+    return *table;
+}
 
 class Decoder {
 public:
@@ -170,15 +251,21 @@ private:
     void pair(unsigned char j1, unsigned char j2) {
         switch (set_) {
             case Set::Jis0208: {
-                // JIS X 0208 row/cell to Shift_JIS, so CP932 can decode the
-                // NEC and NEC-selected IBM rows that CP50220 uses.
-                const unsigned char s1 =
-                    static_cast<unsigned char>(((j1 + 1) >> 1) + (j1 <= 0x5E ? 0x70 : 0xB0));
-                const unsigned char s2 = static_cast<unsigned char>(
-                    (j1 & 1) ? j2 + (j2 >= 0x60 ? 0x20 : 0x1F) : j2 + 0x7E);
-                pending(Run::Cp932);
-                buf_.push_back(static_cast<char>(s1));
-                buf_.push_back(static_cast<char>(s2));
+                flush();
+                const char32_t cp = jis0208_table().get(j1, j2);
+                if (cp == Jis0208Table::kInvalid) {
+                    error();
+                } else if (cp == Jis0208Table::kAskIconv) {
+                    const auto sj = to_sjis(j1, j2);
+                    const auto errs = detail::iconv_append(cp932_name(), std::string_view(sj.data(), 2), out_, 2);
+                    if (errs) {
+                        errors_ += *errs;
+                    } else {
+                        error();
+                    }
+                } else {
+                    append_utf8(cp, out_);
+                }
                 break;
             }
             case Set::Jis0212:
@@ -201,7 +288,7 @@ private:
         }
     }
 
-    enum class Run { None, Cp932, EucJp, EucCn, EucKr };
+    enum class Run { None, EucJp, EucCn, EucKr };
 
     void pending(Run r) {
         if (run_ != r) flush();
@@ -215,16 +302,14 @@ private:
             run_ = Run::None;
             return;
         }
-        static const std::string kCp932 = "CP932";
         static const std::string kEucJp = "EUC-JP-MS";
         static const std::string kEucCn = "EUC-CN";
         static const std::string kEucKr = "EUC-KR";
-        const std::string* name = &kCp932;
-        std::size_t width = 2;
+        const std::string* name = &kEucJp;
+        std::size_t width = 3;
         switch (run_) {
-            case Run::EucJp: name = &kEucJp; width = 3; break;
-            case Run::EucCn: name = &kEucCn; break;
-            case Run::EucKr: name = &kEucKr; break;
+            case Run::EucCn: name = &kEucCn; width = 2; break;
+            case Run::EucKr: name = &kEucKr; width = 2; break;
             default: break;
         }
         const auto errs = detail::iconv_append(*name, buf_, out_, width);

@@ -25,4 +25,11 @@ namespace yubin::charset {
 // True for the code points normalize() removes.
 [[nodiscard]] bool is_removed(char32_t cp);
 
+namespace detail {
+// The same answer asked of ICU's character properties one by one, which
+// is_removed() and normalize() use only when ICU cannot build the set they
+// cache; the unit tests check that both agree on every code point.
+[[nodiscard]] bool is_removed_by_properties(char32_t cp);
+}  // namespace detail
+
 }  // namespace yubin::charset

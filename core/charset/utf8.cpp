@@ -1,5 +1,8 @@
 #include "core/charset/utf8.hpp"
 
+#include <cstdint>
+#include <cstring>
+
 namespace yubin::charset {
 
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
@@ -24,10 +27,41 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
     return 0;
 }
 
+bool is_ascii(std::string_view s) {
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, s.data() + i, 8);
+        if (w & 0x8080808080808080ull) return false;
+    }
+    for (; i < s.size(); ++i) {
+        if (static_cast<unsigned char>(s[i]) >= 0x80) return false;
+    }
+    return true;
+}
+
 bool is_valid_utf8(std::string_view s) {
     for (std::size_t i = 0; i < s.size();) {
-        if (static_cast<unsigned char>(s[i]) < 0x80) {
+        // Eight ASCII bytes at a time: bodies are mostly ASCII.
+        if (i + 8 <= s.size()) {
+            std::uint64_t w;
+            std::memcpy(&w, s.data() + i, 8);
+            if ((w & 0x8080808080808080ull) == 0) {
+                i += 8;
+                continue;
+            }
+        }
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
             ++i;
+            continue;
+        }
+        // Three-byte sequences from U+1000 but not surrogates (E1..EC, EE,
+        // EF): all of CJK and kana, checked here without a call.
+        if (c >= 0xE1 && c <= 0xEF && c != 0xED && i + 3 <= s.size() &&
+            (static_cast<unsigned char>(s[i + 1]) & 0xC0) == 0x80 &&
+            (static_cast<unsigned char>(s[i + 2]) & 0xC0) == 0x80) {
+            i += 3;
             continue;
         }
         const std::size_t n = utf8_sequence_length(s, i);
@@ -72,21 +106,25 @@ std::string sanitize_utf8(std::string_view s) {
 }
 
 void append_utf8(char32_t cp, std::string& out) {
+    // One append of up to four bytes: cheaper than a push_back per byte.
+    char b[4];
+    std::size_t n = 0;
     if (cp < 0x80) {
-        out.push_back(static_cast<char>(cp));
+        b[n++] = static_cast<char>(cp);
     } else if (cp < 0x800) {
-        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        b[n++] = static_cast<char>(0xC0 | (cp >> 6));
+        b[n++] = static_cast<char>(0x80 | (cp & 0x3F));
     } else if (cp < 0x10000) {
-        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        b[n++] = static_cast<char>(0xE0 | (cp >> 12));
+        b[n++] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        b[n++] = static_cast<char>(0x80 | (cp & 0x3F));
     } else {
-        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        b[n++] = static_cast<char>(0xF0 | (cp >> 18));
+        b[n++] = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        b[n++] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        b[n++] = static_cast<char>(0x80 | (cp & 0x3F));
     }
+    out.append(b, n);
 }
 
 }  // namespace yubin::charset

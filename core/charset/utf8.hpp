@@ -10,6 +10,9 @@ namespace yubin::charset {
 
 inline constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
+// True when every byte is below 0x80 (checked eight at a time).
+[[nodiscard]] bool is_ascii(std::string_view s);
+
 // Strict RFC 3629 validity: no overlongs, no surrogates, nothing past U+10FFFF.
 [[nodiscard]] bool is_valid_utf8(std::string_view s);
 

@@ -17,9 +17,10 @@ bool is_blank_line(std::string_view line) { return line.empty() || line == "\r";
 
 bool valid_name(std::string_view n) {
     if (n.empty()) return false;
+    // One unsigned comparison per byte: printable ASCII is 0x21..0x7E. The
+    // colon cannot occur, the name ends before it.
     return std::all_of(n.begin(), n.end(), [](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return u > 0x20 && u < 0x7F && c != ':';
+        return static_cast<unsigned char>(static_cast<unsigned char>(c) - 0x21) < 0x5E;
     });
 }
 
@@ -79,12 +80,29 @@ bool HeaderReader::next(HeaderField& field) {
 
 std::string unfold(std::string_view value) {
     std::string out;
+    unfold_into(value, out);
+    return out;
+}
+
+void unfold_into(std::string_view value, std::string& out) {
+    value = trim(value);  // trim() counts CR and LF as white space too
+    out.clear();
     out.reserve(value.size());
+    if (value.find('\r') == std::string_view::npos) {
+        // Copy the runs between LFs whole (memchr): most values have one
+        // or none.
+        std::size_t run = 0;
+        for (std::size_t i = value.find('\n'); i != std::string_view::npos;
+             i = value.find('\n', i + 1)) {
+            out.append(value.data() + run, i - run);
+            run = i + 1;
+        }
+        out.append(value.data() + run, value.size() - run);
+        return;
+    }
     for (char c : value) {
         if (c != '\r' && c != '\n') out.push_back(c);
     }
-    const std::string_view t = trim(out);
-    return std::string(t);
 }
 
 std::vector<std::string> header_values(std::string_view message, std::string_view name,

@@ -47,6 +47,8 @@ private:
 
 // Removes the line breaks of a folded value (RFC 5322 2.2.3) and trims it.
 [[nodiscard]] std::string unfold(std::string_view value);
+// The same into `out` (replacing its content), to reuse its buffer.
+void unfold_into(std::string_view value, std::string& out);
 
 // Every field of the top-level header with this name (any case), unfolded,
 // not decoded.

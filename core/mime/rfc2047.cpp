@@ -57,11 +57,18 @@ bool all_wsp(std::string_view s) {
 
 class Decoder {
 public:
-    Decoder(const Limits& limits, DecodedHeader& out) : limits_(limits), out_(out) {}
+    Decoder(const Limits& limits, DecodedHeader& out)
+        : limits_(limits), out_(out), bytes_(scratch()) {
+        bytes_.clear();
+    }
 
     void raw(std::string_view s) {
         if (s.empty()) return;
         flush();
+        if (charset::is_ascii(s) && s.find('\x1B') == std::string_view::npos) {
+            append(s);  // what detection would return, without the copy
+            return;
+        }
         append(charset::detect_to_utf8(s));
     }
 
@@ -92,7 +99,15 @@ public:
     [[nodiscard]] bool pending() const { return have_; }
 
 private:
-    void append(const std::string& s) {
+    // The word bytes of the current charset, kept per thread so their
+    // buffer is not allocated again for every header field. A Decoder never
+    // runs inside another on the same thread.
+    static std::string& scratch() {
+        thread_local std::string s;
+        return s;
+    }
+
+    void append(std::string_view s) {
         const std::size_t room = limits_.max_decoded_field_bytes - std::min(limits_.max_decoded_field_bytes, out_.text.size());
         if (s.size() <= room) {
             out_.text += s;
@@ -108,7 +123,7 @@ private:
     const Limits& limits_;
     DecodedHeader& out_;
     std::string charset_;
-    std::string bytes_;
+    std::string& bytes_;
     Base64Decoder b64_;
     bool have_ = false;
 };
@@ -117,6 +132,7 @@ private:
 
 DecodedHeader decode_header_value(std::string_view value, const Limits& limits) {
     DecodedHeader out;
+    out.text.reserve(std::min(value.size(), limits.max_decoded_field_bytes));
     Decoder d(limits, out);
     std::size_t last = 0;  // end of the previous encoded-word (or 0)
     std::size_t i = 0;

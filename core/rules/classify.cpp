@@ -19,7 +19,8 @@ struct Texts {
 
 std::string decode_normalized(std::string_view raw_value, const Limits& limits, bool& truncated) {
     if (raw_value.size() > limits.mime.max_field_bytes) truncated = true;
-    const std::string unfolded = mime::unfold(raw_value.substr(0, limits.mime.max_field_bytes));
+    thread_local std::string unfolded;  // its buffer serves every field
+    mime::unfold_into(raw_value.substr(0, limits.mime.max_field_bytes), unfolded);
     auto d = mime::decode_header_value(unfolded, limits.mime);
     if (d.truncated) truncated = true;
     return charset::normalize(d.text);
@@ -28,7 +29,9 @@ std::string decode_normalized(std::string_view raw_value, const Limits& limits, 
 Texts gather(const RuleSet& rs, std::string_view raw, const Limits& limits) {
     Texts t;
     const auto& rules = rs.rules();
-    t.headers.resize(rules.size());
+    bool header_rules = false;
+    for (const auto& r : rules) header_rules = header_rules || r.target == Target::Header;
+    if (header_rules) t.headers.resize(rules.size());
     mime::HeaderReader reader(raw, limits.mime);
     mime::HeaderField f;
     while (reader.next(f)) {
@@ -38,35 +41,47 @@ Texts gather(const RuleSet& rs, std::string_view raw, const Limits& limits) {
             if (!value) value = decode_normalized(f.value, limits, t.truncated);
             return *value;
         };
-        if (is_subject) t.subjects.push_back(get());
-        for (std::size_t i = 0; i < rules.size(); ++i) {
+        for (std::size_t i = 0; header_rules && i < rules.size(); ++i) {
             if (rules[i].target == Target::Header && iequals(rules[i].header, f.name)) {
                 t.headers[i].push_back(get());
             }
         }
+        if (is_subject) {
+            get();
+            t.subjects.push_back(std::move(*value));  // the last use: no copy
+        }
     }
     if (reader.truncated()) t.truncated = true;
-    if (rs.needs_body()) {
-        auto w = mime::text_parts(raw, limits.mime);
-        if (w.truncated) t.truncated = true;
-        for (auto& p : w.parts) t.bodies.push_back(charset::normalize(p.text));
-    }
     return t;
+}
+
+// The body is walked only when a body rule is reached: a header rule with an
+// action that matched first makes it unnecessary, and the body is usually
+// most of the message.
+void gather_body(std::string_view raw, const Limits& limits, Texts& t) {
+    auto w = mime::text_parts(raw, limits.mime);
+    if (w.truncated) t.truncated = true;
+    t.bodies.reserve(w.parts.size());
+    for (auto& p : w.parts) t.bodies.push_back(charset::normalize(p.text));
 }
 
 }  // namespace
 
 Verdict classify(const RuleSet& rs, std::string_view raw, const Limits& limits) {
     Verdict v;
-    const Texts t = gather(rs, raw, limits);
-    v.truncated = t.truncated;
+    Texts t = gather(rs, raw, limits);
+    bool have_body = false;
     const auto& rules = rs.rules();
     bool any_score = false;
     for (std::size_t i = 0; i < rules.size(); ++i) {
         const Rule& r = rules[i];
+        if (r.target == Target::Body && !have_body) {
+            gather_body(raw, limits, t);
+            have_body = true;
+        }
         const std::vector<std::string>& texts = r.target == Target::Subject ? t.subjects
                                                 : r.target == Target::Body  ? t.bodies
-                                                                            : t.headers[i];
+                                                                            : t.headers.at(i);
         const CompiledRegex* re = rs.regex(i);
         bool hit = false;
         for (const auto& s : texts) {
@@ -89,8 +104,10 @@ Verdict classify(const RuleSet& rs, std::string_view raw, const Limits& limits) 
         v.rule = r.name;
         v.action = r.action;
         v.text = r.text;
+        v.truncated = v.truncated || t.truncated;
         return v;
     }
+    v.truncated = v.truncated || t.truncated;
     if (any_score && v.score >= rs.threshold()) {
         v.matched = true;
         v.rule = "score";

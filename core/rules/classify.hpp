@@ -3,8 +3,8 @@
 // Header rules look only at the top-level header: every Subject field (each
 // on its own), or every field of a named header, unfolded, RFC 2047 decoded
 // and normalized (core/charset/normalize.hpp). Body rules look at each
-// decoded, normalized text part (core/mime/walker.hpp), only when the rule
-// set has any (RuleSet::needs_body). Rules are tried in file order; the first
+// decoded, normalized text part (core/mime/walker.hpp); the body is walked
+// only once a body rule is reached. Rules are tried in file order; the first
 // matching rule with an action wins. Score rules add up; when no action rule
 // matched and the total reaches the threshold, the threshold action applies.
 //
