@@ -4,43 +4,12 @@
 
 #include "core/charset/charset.hpp"
 #include "core/mime/header.hpp"
+#include "core/mime/params.hpp"
 #include "core/mime/transfer.hpp"
 #include "core/util/strings.hpp"
 
 namespace yubin::mime {
 namespace {
-
-// Splits "a; b=c; d=\"e;f\"" on semicolons outside quotes.
-std::vector<std::string_view> split_params(std::string_view v) {
-    std::vector<std::string_view> out;
-    bool quoted = false;
-    std::size_t start = 0;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        if (v[i] == '"') quoted = !quoted;
-        if (v[i] == '\\' && quoted) {
-            ++i;
-            continue;
-        }
-        if (v[i] == ';' && !quoted) {
-            out.push_back(v.substr(start, i - start));
-            start = i + 1;
-        }
-    }
-    out.push_back(v.substr(start));
-    return out;
-}
-
-std::string unquote(std::string_view v) {
-    v = trim(v);
-    if (v.size() < 2 || v.front() != '"') return std::string(v);
-    std::string out;
-    for (std::size_t i = 1; i < v.size(); ++i) {
-        if (v[i] == '"') break;
-        if (v[i] == '\\' && i + 1 < v.size()) ++i;
-        out.push_back(v[i]);
-    }
-    return out;
-}
 
 struct Entity {
     ContentType ct;
@@ -217,23 +186,11 @@ private:
 
 ContentType parse_content_type(std::string_view value) {
     ContentType ct;
-    const auto params = split_params(value);
-    ct.type = to_lower(trim(params[0]));
-    for (std::size_t i = 1; i < params.size(); ++i) {
-        const std::string_view p = trim(params[i]);
-        const std::size_t eq = p.find('=');
-        if (eq == std::string_view::npos) continue;
-        std::string name = to_lower(trim(p.substr(0, eq)));
-        std::string val = unquote(p.substr(eq + 1));
-        if (!name.empty() && name.back() == '*') {
-            // RFC 2231 extended value: charset'lang'value (percent-encoded,
-            // which charset names and sane boundaries never need).
-            name.pop_back();
-            if (const auto q = val.rfind('\''); q != std::string::npos) val = val.substr(q + 1);
-        }
-        if (name == "boundary" && ct.boundary.empty()) ct.boundary = val;
-        if (name == "charset" && ct.charset.empty()) ct.charset = val;
-    }
+    ct.type = to_lower(value_before_parameters(value));
+    const auto params = parse_parameters(value);
+    // The boundary stays bytes: it is compared with body lines as they are.
+    if (const Parameter* b = find_parameter(params, "boundary")) ct.boundary = b->value;
+    if (const Parameter* c = find_parameter(params, "charset")) ct.charset = c->value;
     return ct;
 }
 

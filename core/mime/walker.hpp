@@ -26,7 +26,7 @@ namespace yubin::mime {
 
 struct ContentType {
     std::string type;  // "text/plain", lower case; empty when absent
-    std::string boundary;
+    std::string boundary;  // bytes, RFC 2231 sections joined (params.hpp)
     std::string charset;
 };
 

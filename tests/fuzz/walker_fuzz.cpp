@@ -1,11 +1,12 @@
-// libFuzzer target: the MIME walker and the whole classification with a
-// body rule, on arbitrary messages.
+// libFuzzer target: the MIME walker, RFC 2231 parameters and the whole
+// classification with a body rule, on arbitrary messages.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "core/charset/utf8.hpp"
+#include "core/mime/params.hpp"
 #include "core/mime/walker.hpp"
 #include "core/rules/classify.hpp"
 
@@ -22,6 +23,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto w = yubin::mime::text_parts(in);
     for (const auto& p : w.parts) {
         if (!yubin::charset::is_valid_utf8(p.text)) std::abort();
+    }
+    for (const auto& p : yubin::mime::parse_parameters(in.substr(0, 4096))) {
+        if (!yubin::charset::is_valid_utf8(yubin::mime::parameter_text(p))) std::abort();
     }
     (void)yubin::rules::classify(kRules, in);
     for (const auto& s : yubin::rules::subjects(in)) {
