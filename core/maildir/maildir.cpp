@@ -120,7 +120,9 @@ bool Maildir::valid_folder_name(std::string_view name) {
 Result<Maildir> Maildir::folder(std::string_view name, bool create) const {
     if (!valid_folder_name(name))
         return fail(ErrorKind::BadInput, "invalid folder name " + sanitize_for_log(name, 64));
-    std::string entry = "." + std::string(name);
+    // Built by appending: gcc 12 -O2 warns falsely (-Wrestrict) on "." + string.
+    std::string entry(1, '.');
+    entry.append(name);
     std::string shown = path_ + "/" + entry;
     if (create) {
         if (::mkdirat(dir_.get(), entry.c_str(), mode_) != 0 && errno != EEXIST)
