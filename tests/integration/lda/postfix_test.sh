@@ -124,4 +124,51 @@ else
     not_ok "pipe: still queued after the store came back"
 fi
 
+# 8. Dovecot reads what yubin-lda wrote: the messages, the subscribed Junk
+# folder, and the quota from maildirsize (same limit, so no recalculation).
+source "$(dirname "$0")/../lib/dovecot.sh"
+DV=$T/dovecot
+dovecot_setup "$DV" 23143 "
+passdb {
+  driver = static
+  args = nopassword=y
+}
+userdb {
+  driver = static
+  args = uid=$LDA_VUSER gid=nogroup home=$T/vmail/%d/%n
+}
+mail_plugins = quota
+protocol imap {
+  mail_plugins = quota imap_quota
+}
+plugin {
+  quota = maildir:User quota
+  quota_rule = *:storage=2000B
+}"
+# Dovecot moves new/ to cur/ on SELECT: take the figures first.
+hana_bytes=$(awk 'NR > 1 { b += $1 } END { print b }' "$hana_md/maildirsize")
+hana_kb=$(( (hana_bytes + 1023) / 1024 ))
+if dovecot_start "$DV"; then
+    /usr/bin/python3 - "$T/imap.out" <<'PY'
+import imaplib, sys
+out = open(sys.argv[1], 'w')
+for user in ('taro@example.test', 'hana@example.test'):
+    m = imaplib.IMAP4('127.0.0.1', 23143)
+    m.login(user, 'x')
+    typ, data = m.select('INBOX')
+    out.write(f"{user} INBOX {data[0].decode()}\n")
+    typ, data = m.lsub('""', '*')
+    out.write(f"{user} LSUB {' '.join(d.decode() for d in data if d)}\n")
+    typ, data = m.getquotaroot('INBOX')
+    out.write(f"{user} QUOTA {' '.join(str(x) for x in data)}\n")
+    m.logout()
+PY
+    sed 's/^/# /' "$T/imap.out"
+    check_contains "Dovecot: taro's INBOX holds the two INBOX deliveries" "taro@example.test INBOX 2" "$T/imap.out"
+    check_contains "Dovecot: Junk is subscribed" '"." Junk' "$T/imap.out"
+    check_contains "Dovecot: hana's quota as yubin-lda counted it" "(STORAGE $hana_kb 2)" "$T/imap.out"
+else
+    not_ok "dovecot start"
+fi
+
 finish
