@@ -306,8 +306,12 @@ TEST_CASE("store: ldap: directory outage is Temp everywhere, then the same store
     own.stop();
     own.restart();
     const auto connects = s->stats().connects;
+    const auto t0 = std::chrono::steady_clock::now();
     CHECK(s->get_mailbox("taro@example.com")->password == "{PLAIN}after");
+    const auto took = std::chrono::steady_clock::now() - t0;
     CHECK(s->stats().connects == connects + 1);
+    // Not by waiting out a timeout (o.timeout is 2 s).
+    CHECK(took < std::chrono::milliseconds(1500));
 }
 
 TEST_CASE("store: ldap: a server that does not answer is Temp within the timeout") {
