@@ -593,24 +593,35 @@ private:
             if (!spam_id_.empty()) report_.warn("spam", "accepted at SMTP (" + spam_reply_ + "); " + why);
             return;
         }
-        std::vector<std::string> folders{"INBOX"};
-        if (!spam_id_.empty()) {
-            auto list = s->command("LIST \"\" \"*\"");
-            if (list && list->ok()) {
-                for (const auto& u : list->untagged) {
-                    auto f = list_mailbox(u);
-                    if (f && !iequals(*f, "INBOX") && folders.size() < kMaxFolders) folders.push_back(*f);
-                }
-            }
-        }
         std::string test_found, spam_found;
         auto deadline = *sent_at_ + o_.delivery_wait;
         double test_secs = 0;
         for (;;) {
+            // Listed again each round: the Junk folder may be created by the
+            // delivery. The usual names are tried even when not listed: a
+            // folder made by another program in the same second as the last
+            // LIST may be missing from the server's list index for a while.
+            std::vector<std::string> folders{"INBOX"};
+            if (!spam_id_.empty()) {
+                std::vector<std::string> names{"Junk", "Spam"};
+                auto list = s->command("LIST \"\" \"*\"");
+                if (list && list->ok()) {
+                    for (const auto& u : list->untagged)
+                        if (auto f = list_mailbox(u)) names.push_back(*f);
+                }
+                for (const auto& n : names) {
+                    bool dup = false;
+                    for (const auto& f : folders) dup = dup || iequals(f, n);
+                    if (!dup && folders.size() < kMaxFolders) folders.push_back(n);
+                }
+            }
             for (const auto& f : folders) {
                 if (!test_id_.empty() && !test_found.empty() && (spam_id_.empty() || !spam_found.empty())) break;
                 auto q = imap_quote(f);
-                if (!q || !s->command("EXAMINE " + *q)) continue;
+                if (!q) continue;
+                auto ex = s->command("EXAMINE " + *q);
+                if (!ex) break;  // the connection is gone: the report says not found
+                if (!ex->ok()) continue;  // no such folder (yet)
                 if (f == "INBOX" && !test_id_.empty() && test_found.empty() && search(*s, test_id_)) {
                     test_found = f;
                     test_secs = std::chrono::duration<double>(Clock::now() - *sent_at_).count();
@@ -634,7 +645,7 @@ private:
         if (!spam_id_.empty()) {
             if (spam_found.empty())
                 report_.warn("spam", "未承諾広告 accepted at SMTP (" + spam_reply_ + ") and not found in any folder after " +
-                                         wait_s + " (discarded or quarantined?)");
+                                         wait_s + " (still queued, discarded or quarantined?)");
             else if (spam_found == "INBOX")
                 report_.fail("spam", "未承諾広告 accepted at SMTP and delivered to INBOX");
             else

@@ -7,7 +7,9 @@
 # check passes. Then the checks that must fail do: a deliberately open
 # Postfix (mynetworks = 0.0.0.0/0, no milter) on 27026 announcing "Postfix"
 # in its banner fails the relay and banner checks and exits 1; a wrong
-# password fails the AUTH checks; a wrong --max-size fails ehlo-size; fake
+# password fails the AUTH checks; a wrong --max-size fails ehlo-size; without
+# the milter, yubin-lda files 未承諾広告 into Junk (ok) and, with lda_filter =
+# no, into INBOX (FAIL); fake
 # hostile servers (silence, endless lines and replies, garbage, a slow drip,
 # STARTTLS plaintext injection) fail cleanly in bounded time.
 source "$(dirname "$0")/../lib/tap.sh"
@@ -19,6 +21,8 @@ PF=$T/postfix
 OPF=$T/open
 DC=$T/dovecot
 yubinctl() { "$BIN/yubinctl" "$@"; }
+# CHECK_KEEP=DIR keeps a copy of the test directory (logs, queues) for debugging.
+cleanup_hooks+=('[[ -z "${CHECK_KEEP:-}" ]] || cp -a "$T" "$CHECK_KEEP"')
 
 for p in $SMTP $OPEN $SUBMISSION $SMTPS $DOVECOT_BASE $((DOVECOT_BASE + 1)) $((DOVECOT_BASE + 2)) $((DOVECOT_BASE + 3)); do
     if (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then not_ok "port $p already in use"; finish; exit 1; fi
@@ -34,6 +38,7 @@ CA=$DC/ssl/cert.pem
 mkdir -p "$T/db" "$T/vmail"
 cat >"$T/yubin.cf" <<CF
 store = sqlite:$T/db/yubin.db
+virtual_mailbox_base = $T/vmail
 milter_listen = unix:$T/milter.sock
 milter_user = nobody
 milter_trusted_networks = 127.0.0.2/32
@@ -181,7 +186,32 @@ check_eq "nothing listening: exit 1" "$rc" "1"
 check_contains "nothing listening: smtp FAIL" "FAIL smtp: port 27999: cannot connect" "$T/down.out"
 [[ $(( $(date +%s) - start )) -lt 30 ]] && ok "nothing listening: done quickly" || not_ok "nothing listening took too long"
 
-# 8. hostile servers: each check fails cleanly and in bounded time, never hangs or crashes
+# 8. the other 未承諾広告 outcome: no milter, delivery through yubin-lda (pipe),
+# which files the message into Junk; the check finds it there over IMAP
+postfix_conf "$PF" "smtpd_milters =" "virtual_transport = yubin" "yubin_destination_recipient_limit = 1"
+postfix_service "$PF" "yubin unix - n n - - pipe
+  flags=DRhu user=nobody argv=$BIN/yubin-lda -c $T/yubin.cf -f \${sender} -d \${recipient} -q \${queue_id}"
+postfix_reload "$PF"
+sleep 1
+yubinctl check "${ports[@]}" --cafile "$CA" --user taro@example.test --password-stdin --wait 60 \
+    --skip banner ehlo starttls certificate size submission auth smtps relay imap imaps pop3 pop3s delivery \
+    <<<"taro-pw" >"$T/junk.out" 2>&1
+rc=$?
+sed 's/^/# /' "$T/junk.out"
+check_eq "未承諾広告 junked: exit 0" "$rc" "0"
+check_contains "未承諾広告 junked: found in Junk over IMAP" \
+    "ok spam: 未承諾広告 (ISO-2022-JP Subject) accepted and junked into folder Junk" "$T/junk.out"
+# and with the LDA's filter off it lands in INBOX: a FAIL
+echo "lda_filter = no" >>"$T/yubin.cf"
+yubinctl check "${ports[@]}" --cafile "$CA" --user taro@example.test --password-stdin --wait 60 \
+    --skip banner ehlo starttls certificate size submission auth smtps relay imap imaps pop3 pop3s delivery \
+    <<<"taro-pw" >"$T/inbox.out" 2>&1
+rc=$?
+sed 's/^/# /' "$T/inbox.out"
+check_eq "未承諾広告 unfiltered: exit 1" "$rc" "1"
+check_contains "未承諾広告 unfiltered: FAIL, delivered to INBOX" "FAIL spam: 未承諾広告 accepted at SMTP and delivered to INBOX" "$T/inbox.out"
+
+# 9. hostile servers: each check fails cleanly and in bounded time, never hangs or crashes
 cat >"$T/hostile.py" <<'PY_EOF'
 import socket, sys, threading, time
 mode, port = sys.argv[1], int(sys.argv[2])
