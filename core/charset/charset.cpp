@@ -76,6 +76,7 @@ std::optional<std::size_t> iconv_append(const std::string& from, std::string_vie
     // previous one through this cached descriptor ended in (an error can
     // end it without the final flush that would reset it).
     iconv(cd, nullptr, nullptr, nullptr, nullptr);
+    const std::size_t start = out.size();
     std::size_t errors = 0;
     std::array<char, 4096> buf;  // not zeroed: iconv writes before we read
     char* src = const_cast<char*>(in.data());  // iconv's prototype is not const-correct
@@ -103,6 +104,17 @@ std::optional<std::size_t> iconv_append(const std::string& from, std::string_vie
         src += skip;
         src_left -= skip;
         if (src_left == 0 && err == EINVAL) break;
+    }
+    // glibc does not promise valid UTF-8 out: its UTF-8 reached under a
+    // name our alias table does not know (a label "+utf-8", which glibc
+    // resolves) let F5 BB 9E 8B through unchanged. Found by the rfc2047
+    // fuzzer. The output of this function is valid UTF-8.
+    const std::string_view added(out.data() + start, out.size() - start);
+    if (!is_valid_utf8(added)) {
+        std::string fixed;
+        errors += append_sanitized_utf8(added, fixed);
+        out.resize(start);
+        out += fixed;
     }
     return errors;
 }

@@ -231,3 +231,21 @@ TEST_CASE("charset cache: ASCII and UTF-8 validity shortcuts agree with the byte
         REQUIRE(is_ascii(s) == ascii);
     }
 }
+
+TEST_CASE("charset: glibc's UTF-8 under a name we do not alias still gives valid UTF-8") {
+    // Found by the rfc2047 fuzzer: glibc resolves "+UTF-8" to its UTF-8 and
+    // let invalid sequences through unchanged.
+    const std::string bad = "a\xF5\xBB\x9E\x8B\xC0\xAF\xED\xA0\x80z";
+    for (const char* label : {"+utf-8", "utf-8", "x-unknown", "+UTF-8+"}) {
+        CAPTURE(std::string_view(label));
+        const std::string got = to_utf8(bad, label);
+        CHECK(is_valid_utf8(got));
+        CHECK(got.front() == 'a');
+        CHECK(got.back() == 'z');
+    }
+    std::string out;
+    const auto errors = detail::iconv_append("+UTF-8", bad, out);
+    REQUIRE(errors.has_value());
+    CHECK(*errors > 0);
+    CHECK(is_valid_utf8(out));
+}

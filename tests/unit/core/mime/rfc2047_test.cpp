@@ -252,3 +252,11 @@ TEST_CASE("mime: transfer decoders") {
         CHECK(decode_base64(c.in) == c.want);
     }
 }
+
+TEST_CASE("mime: fuzzer finding: Q word in charset +utf-8 with bytes past U+10FFFF") {
+    // crash-9b5fc775...: decode_header_value gave invalid UTF-8.
+    const std::string in("Frol:=?+utf-8?Q?=\0\0\0\0\0\0\0(\xF5\xBB\x9E\x8B=?=\nC-nt\0\1\0", 40);
+    const auto d = decode_header_value(in);
+    CHECK(yubin::charset::is_valid_utf8(d.text));
+    CHECK(d.words == 1);
+}
