@@ -59,6 +59,16 @@ std::string rfc5322_date() {
     return buf;
 }
 
+bool is_loopback(const std::string& ip) { return ip.starts_with("127.") || ip == "::1"; }
+
+// Dovecot counts a client on the server's own address or loopback as secure
+// and allows plaintext logins to it whatever disable_plaintext_auth says.
+std::string loopback_hint(const std::string& peer) {
+    return is_loopback(peer) ? "; tested over loopback, which Dovecot treats as secure: use --bind "
+                               "with another address or test from another host"
+                             : "";
+}
+
 std::string tls_summary(const TlsInfo& i) { return i.version + " " + i.cipher; }
 
 std::string join(const std::vector<std::string>& v, std::string_view sep) {
@@ -444,7 +454,7 @@ private:
         } else {
             res.detail = "no relays accepted (" + n + " variants refused)";
         }
-        if (res.outcome != Outcome::Ok && (server_ip_.starts_with("127.") || server_ip_ == "::1"))
+        if (res.outcome != Outcome::Ok && is_loopback(server_ip_) && o_.bind.empty())
             res.notes.push_back("tested over loopback, which Postfix's default mynetworks trusts: "
                                 "run from another host or use --bind");
         report_.add(std::move(res));
@@ -507,8 +517,9 @@ private:
         }
     }
 
-    // Opens an IMAP session over STARTTLS (143) or implicit TLS (993).
-    Result<ImapSession> imap_open(bool implicit) {
+    // Opens an IMAP session over STARTTLS (143) or implicit TLS (993); with
+    // PLAINTEXT, reports whether LOGIN was offered before STARTTLS.
+    Result<ImapSession> imap_open(bool implicit, bool plaintext = false) {
         int port = implicit ? o_.imaps_port : o_.imap_port;
         auto c = Connection::open(o_.host, port, o_.timeout, o_.bind);
         if (!c) return fail(c.error());
@@ -517,6 +528,22 @@ private:
         }
         ImapSession s(std::move(*c));
         if (auto g = s.greeting(); !g) return fail(g.error());
+        if (!implicit && plaintext && !skipped("imap-plaintext")) {
+            auto caps = s.command("CAPABILITY");
+            bool disabled = false;
+            if (caps && caps->ok())
+                for (const auto& u : caps->untagged)
+                    disabled = disabled || (istarts_with(u.text, "CAPABILITY ") &&
+                                            to_lower(u.text).find(" logindisabled") != std::string::npos);
+            if (!caps || !caps->ok())
+                report_.warn("imap-plaintext", "CAPABILITY failed before STARTTLS");
+            else if (disabled)
+                report_.ok("imap-plaintext", "LOGINDISABLED before STARTTLS: no password in clear text");
+            else
+                report_.warn("imap-plaintext", "LOGIN allowed before STARTTLS: passwords may cross in clear "
+                                               "text (Dovecot: disable_plaintext_auth = yes)" +
+                                               loopback_hint(s.conn().peer_address()));
+        }
         if (!implicit) {
             if (auto t = s.starttls(*ctx_, tls_name_); !t) return fail(t.error());
         }
@@ -527,7 +554,7 @@ private:
         std::string name = implicit ? "imaps" : "imap";
         if (skipped(name)) return;
         int port = implicit ? o_.imaps_port : o_.imap_port;
-        auto s = imap_open(implicit);
+        auto s = imap_open(implicit, true);
         if (!s) {
             report_.fail(name, "port " + std::to_string(port) + ": " + s.error().what);
             return;
@@ -557,6 +584,26 @@ private:
         if (st) {
             s.emplace(std::move(*c));
             if (auto g = s->greeting(); !g) st = fail(g.error());
+        }
+        if (st && !implicit && !skipped("pop3-plaintext")) {
+            // USER in CAPA before STLS: the server takes passwords in clear text.
+            auto capa = s->command("CAPA");
+            Result<std::vector<std::string>> lines =
+                capa && capa->kind == Pop3Status::Kind::Ok ? s->multiline(1000)
+                                                           : Result<std::vector<std::string>>(std::vector<std::string>{});
+            bool user = false;
+            if (lines)
+                for (const auto& l : *lines) user = user || iequals(trim(l), "USER");
+            if (!lines)
+                st = fail(lines.error());
+            else if (!capa || capa->kind != Pop3Status::Kind::Ok)
+                report_.warn("pop3-plaintext", "CAPA failed before STLS");
+            else if (user)
+                report_.warn("pop3-plaintext", "USER/PASS allowed before STLS: passwords may cross in clear "
+                                               "text (Dovecot: disable_plaintext_auth = yes)" +
+                                               loopback_hint(s->conn().peer_address()));
+            else
+                report_.ok("pop3-plaintext", "no USER before STLS: no password in clear text");
         }
         if (st && !implicit) st = s->stls(*ctx_, tls_name_);
         if (!st) {
@@ -680,7 +727,8 @@ const std::vector<std::string>& check_names() {
     static const std::vector<std::string> names{
         "smtp", "banner", "ehlo", "ehlo-size", "starttls", "certificate", "size-limit", "size-limit-stream",
         "submission-auth-before-tls", "submission-starttls", "auth-wrong-password", "auth-plain", "auth-login",
-        "relay-control-auth", "smtps", "relay", "relay-control-local", "spam", "imap", "imaps", "pop3", "pop3s",
+        "relay-control-auth", "smtps", "relay", "relay-control-local", "spam", "imap", "imap-plaintext", "imaps",
+        "pop3", "pop3-plaintext", "pop3s",
         "delivery"};
     return names;
 }

@@ -85,6 +85,14 @@ if dovecot_start "$T/dc"; then
         <<<"pw" >"$T/imaps.out" 2>&1
     check_eq "imaps with the yubinctl certificate: check exits 0" "$?" "0"
     check_contains "imaps login over the certificate" "ok imaps: port 27244: TLSv1.3" "$T/imaps.out"
+    # this Dovecot keeps dovecot.sh's disable_plaintext_auth = no: a warning each for IMAP and POP3
+    yubinctl check --host 127.0.0.1 --imap-port 27243 --pop3-port 27245 --tls-name mail.example.test \
+        --cafile "$T/dc/ssl/cert.pem" --skip smtp banner ehlo starttls certificate size submission auth smtps \
+        relay spam imaps pop3s delivery >"$T/plain.out" 2>&1
+    check_eq "plaintext login allowed: warnings only, exit 0" "$?" "0"
+    check_contains "imap-plaintext warning" "warn imap-plaintext: LOGIN allowed before STARTTLS" "$T/plain.out"
+    check_contains "pop3-plaintext warning" "warn pop3-plaintext: USER/PASS allowed before STLS" "$T/plain.out"
+    check_contains "counted as warnings" "2 passed, 0 failed, 2 warnings" "$T/plain.out"
 else
     not_ok "dovecot start"
 fi

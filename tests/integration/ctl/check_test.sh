@@ -54,7 +54,8 @@ dovecot_setup "$DC" "$DOVECOT_BASE" "passdb {
 userdb {
   driver = static
   args = uid=nobody gid=nogroup home=$T/vmail/%d/%n
-}"
+}
+disable_plaintext_auth = yes"
 if ! dovecot_start "$DC"; then not_ok "dovecot start"; finish; exit 1; fi
 
 "$BIN/yubin-milter" -c "$T/yubin.cf" -f 2>"$T/milter.log" &
@@ -93,7 +94,9 @@ postfix_service "$PF" "127.0.0.1:$SMTPS inet n - n - - smtpd
 if ! postfix_start "$PF"; then not_ok "postfix start"; finish; exit 1; fi
 ok "Postfix, Dovecot and yubin-milter running"
 
-ports=(--host 127.0.0.1 --smtp-port $SMTP --submission-port $SUBMISSION --smtps-port $SMTPS
+# From 127.0.0.3: outside Postfix's mynetworks (127.0.0.2/32), and not a
+# loopback peer Dovecot would count as secure (it checks 127.0.0.1 only).
+ports=(--host 127.0.0.1 --bind 127.0.0.3 --smtp-port $SMTP --submission-port $SUBMISSION --smtps-port $SMTPS
        --imap-port $DOVECOT_BASE --imaps-port $((DOVECOT_BASE + 1))
        --pop3-port $((DOVECOT_BASE + 2)) --pop3s-port $((DOVECOT_BASE + 3)) --timeout 20)
 
@@ -108,7 +111,8 @@ check_eq "check against the closed stack exits 0 (took ${secs}s)" "$rc" "0"
 check_contains "final line: nothing failed" ", 0 failed, 0 warnings" "$T/check.out"
 for name in banner ehlo ehlo-size starttls certificate size-limit submission-auth-before-tls \
             submission-starttls auth-wrong-password auth-plain relay-control-auth size-limit-stream \
-            auth-login smtps relay relay-control-local spam imap imaps pop3 pop3s delivery; do
+            auth-login smtps relay relay-control-local spam imap-plaintext imap imaps pop3-plaintext pop3 \
+            pop3s delivery; do
     check_eq "check $name ok" "$(grep -c "^ok $name: " "$T/check.out")" "1"
 done
 check_contains "relay: no relays accepted" "ok relay: no relays accepted" "$T/check.out"
