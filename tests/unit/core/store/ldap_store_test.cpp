@@ -392,3 +392,24 @@ TEST_CASE("store: ldap: open_store(\"ldap:FILE\") reads the store_ldap_* paramet
     write("store_ldap_nonsense = 1\n");
     CHECK(kind(open_store("ldap:" + cf, {})) == "configuration error");
 }
+
+TEST_CASE("store: ldap: an outage in the middle of a transaction is Temp and says what is left") {
+    Slapd own;
+    LdapOptions o = own.options(own.new_base());
+    o.timeout = std::chrono::milliseconds(2000);
+    auto s = must_open_ldap(o);
+    add_domains(*s, {"example.com"});
+    auto r = s->transaction([&](Store& t) -> Status {
+        if (auto st = t.add_mailbox(Mailbox{.address = "a@example.com"}); !st) return st;
+        own.stop();
+        return t.add_mailbox(Mailbox{.address = "b@example.com"});
+    });
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().kind == ErrorKind::Temp);
+    CHECK_MESSAGE(r.error().what.find("rollback incomplete") != std::string::npos, r.error().what);
+    own.restart();
+    // What was written before the outage is still there (not silently lost
+    // or silently kept: the error said so); the next call works.
+    CHECK(outcome(s->get_mailbox("a@example.com")) == "ok");
+    CHECK(kind(s->get_mailbox("b@example.com")) == "not found");
+}
