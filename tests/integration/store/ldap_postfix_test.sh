@@ -207,7 +207,13 @@ for i in $(seq 1 50); do
     sleep 0.2
 done
 check_eq "lookups heal when the directory returns, without restarting authd" "$healed" "yes"
-reply=$(rcpt_reply taro@example.com)
+# smtpd's socketmap connection may be served by another authd event loop,
+# which retries its own directory connection at most once a second.
+for i in $(seq 1 50); do
+    reply=$(rcpt_reply taro@example.com)
+    [[ ${reply:0:7} == "<-  250" ]] && break
+    sleep 0.2
+done
 check_eq "RCPT accepted again" "${reply:0:7}" "<-  250"
 auth hanako@example.com hanako-pw
 check_contains "AUTH works again" "235 2.7.0" "$T/auth.out"
