@@ -10,6 +10,7 @@
 #include <ctime>
 
 #include "core/store/address.hpp"
+#include "core/store/ldap_validate.hpp"
 #include "core/util/fd.hpp"
 #include "core/util/limits.hpp"
 #include "core/util/strings.hpp"
@@ -94,82 +95,8 @@ std::string now_iso8601() {
     return std::string(buf, n);
 }
 
-Error bad_input(std::string what) { return Error{ErrorKind::BadInput, std::move(what)}; }
 Error not_found(std::string what) { return Error{ErrorKind::NotFound, std::move(what)}; }
 Error perm(std::string what) { return Error{ErrorKind::Perm, std::move(what)}; }
-
-Status check_sizes(std::initializer_list<std::int64_t> values) {
-    for (auto v : values)
-        if (v < 0) return fail(bad_input("sizes and quotas must not be negative"));
-    return {};
-}
-
-// A stored hash is "{SCHEME}data" so Dovecot can verify it itself; refusing
-// anything else keeps a plaintext password from being stored by mistake.
-// Control bytes are refused because the value travels in line protocols.
-Status check_password(std::string_view p) {
-    if (p.empty()) return {};
-    if (p.size() > limits::kMaxPasswordBytes) return fail(bad_input("password hash too long"));
-    std::size_t close = p.find('}');
-    if (p.front() != '{' || close == std::string_view::npos || close < 2)
-        return fail(bad_input("password must be a \"{SCHEME}hash\" string"));
-    for (char c : p.substr(1, close - 1)) {
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '-' || c == '_' || c == '.';
-        if (!ok) return fail(bad_input("invalid password scheme name"));
-    }
-    for (char c : p)
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-            return fail(bad_input("control character in password hash"));
-    return {};
-}
-
-// The LDA writes below virtual_mailbox_base + maildir, so the path must not
-// escape it or be ambiguous: relative, no empty, "." or ".." component, no
-// control bytes, and a trailing '/' (Postfix's mark for Maildir format).
-Status check_maildir(std::string_view m) {
-    if (m.size() > 1024) return fail(bad_input("maildir path too long"));
-    if (m.front() == '/') return fail(bad_input("maildir must be relative to virtual_mailbox_base"));
-    if (m.back() != '/') return fail(bad_input("maildir must end in '/'"));
-    for (char c : m)
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-            return fail(bad_input("control character in maildir"));
-    for (auto part : split_any(m, "/"))
-        if (part == "." || part == "..")
-            return fail(bad_input("maildir must not contain \".\" or \"..\""));
-    if (m.find("//") != std::string_view::npos) return fail(bad_input("empty component in maildir"));
-    return {};
-}
-
-Result<std::string> maildir_for(const Address& a, std::string_view given) {
-    if (!given.empty()) {
-        if (auto st = check_maildir(given); !st) return fail(st.error());
-        return std::string(given);
-    }
-    // A '/' in the local part (legal atext) would nest one user's Maildir in
-    // another user's directory.
-    if (a.local.find('/') != std::string::npos)
-        return fail(bad_input("local part contains '/': give an explicit maildir"));
-    return to_lower(a.domain) + "/" + to_lower(a.local) + "/Maildir/";
-}
-
-// "local@domain" with the domain lower-cased, the form mailboxes are stored in.
-std::string canonical(const Address& a) { return a.local + "@" + to_lower(a.domain); }
-
-// Alias sides: "local@domain" or "@domain". Returns the canonical text and
-// (through `domain`) the lower-case domain.
-Result<std::string> parse_alias_side(std::string_view s, std::string* domain) {
-    if (!s.empty() && s.front() == '@') {
-        auto d = parse_domain(s.substr(1));
-        if (!d) return fail(d.error());
-        if (domain) *domain = *d;
-        return "@" + *d;
-    }
-    auto a = parse_address(s);
-    if (!a) return fail(a.error());
-    if (domain) *domain = to_lower(a->domain);
-    return canonical(*a);
-}
 
 }  // namespace
 
@@ -442,7 +369,7 @@ Result<std::int64_t> SqliteStore::count(std::string_view sql, std::string_view k
 Status SqliteStore::add_domain(const Domain& in) {
     auto name = parse_domain(in.name);
     if (!name) return fail(name.error());
-    if (auto st = check_sizes({in.max_message_size, in.quota_bytes}); !st) return st;
+    if (auto st = validate::sizes({in.max_message_size, in.quota_bytes}); !st) return st;
     return write([&]() -> Status {
         auto exists = domain_exists(*name);
         if (!exists) return fail(exists.error());
@@ -461,7 +388,7 @@ Status SqliteStore::add_domain(const Domain& in) {
 Status SqliteStore::update_domain(const Domain& in) {
     auto name = parse_domain(in.name);
     if (!name) return fail(not_found("unknown domain " + sanitize_for_log(in.name)));
-    if (auto st = check_sizes({in.max_message_size, in.quota_bytes}); !st) return st;
+    if (auto st = validate::sizes({in.max_message_size, in.quota_bytes}); !st) return st;
     return write([&]() -> Status {
         auto q = prepare(
             "UPDATE domains SET active = ?, max_message_size = ?, quota_bytes = ? WHERE name = ?");
@@ -528,12 +455,12 @@ Result<std::vector<Domain>> SqliteStore::list_domains() {
 Status SqliteStore::add_mailbox(const Mailbox& in) {
     auto addr = parse_address(in.address);
     if (!addr) return fail(addr.error());
-    if (auto st = check_sizes({in.max_message_size, in.quota_bytes, in.quota_messages}); !st)
+    if (auto st = validate::sizes({in.max_message_size, in.quota_bytes, in.quota_messages}); !st)
         return st;
-    if (auto st = check_password(in.password); !st) return st;
-    auto maildir = maildir_for(*addr, in.maildir);
+    if (auto st = validate::password(in.password); !st) return st;
+    auto maildir = validate::maildir_for(*addr, in.maildir);
     if (!maildir) return fail(maildir.error());
-    const std::string address = canonical(*addr);
+    const std::string address = validate::canonical(*addr);
     const std::string domain = to_lower(addr->domain);
     return write([&]() -> Status {
         auto exists = domain_exists(domain);
@@ -557,12 +484,12 @@ Status SqliteStore::add_mailbox(const Mailbox& in) {
 Status SqliteStore::update_mailbox(const Mailbox& in) {
     auto addr = parse_address(in.address);
     if (!addr) return fail(not_found("no mailbox " + sanitize_for_log(in.address)));
-    if (auto st = check_sizes({in.max_message_size, in.quota_bytes, in.quota_messages}); !st)
+    if (auto st = validate::sizes({in.max_message_size, in.quota_bytes, in.quota_messages}); !st)
         return st;
-    if (auto st = check_password(in.password); !st) return st;
-    auto maildir = maildir_for(*addr, in.maildir);
+    if (auto st = validate::password(in.password); !st) return st;
+    auto maildir = validate::maildir_for(*addr, in.maildir);
     if (!maildir) return fail(maildir.error());
-    const std::string address = canonical(*addr);
+    const std::string address = validate::canonical(*addr);
     return write([&]() -> Status {
         auto q = prepare(
             "UPDATE mailboxes SET password = ?, active = ?, max_message_size = ?, "
@@ -579,8 +506,8 @@ Status SqliteStore::update_mailbox(const Mailbox& in) {
 Status SqliteStore::set_password(std::string_view raw, std::string_view hash) {
     auto addr = parse_address(raw);
     if (!addr) return fail(not_found("no mailbox " + sanitize_for_log(raw)));
-    if (auto st = check_password(hash); !st) return st;
-    const std::string address = canonical(*addr);
+    if (auto st = validate::password(hash); !st) return st;
+    const std::string address = validate::canonical(*addr);
     return write([&]() -> Status {
         auto q = prepare("UPDATE mailboxes SET password = ?, updated = ? WHERE address = ?");
         if (!q) return fail(q.error());
@@ -594,7 +521,7 @@ Status SqliteStore::set_password(std::string_view raw, std::string_view hash) {
 Status SqliteStore::delete_mailbox(std::string_view raw) {
     auto addr = parse_address(raw);
     if (!addr) return fail(not_found("no mailbox " + sanitize_for_log(raw)));
-    const std::string address = canonical(*addr);
+    const std::string address = validate::canonical(*addr);
     return write([&]() -> Status {
         auto q = prepare("DELETE FROM mailboxes WHERE address = ?");
         if (!q) return fail(q.error());
@@ -608,7 +535,7 @@ Status SqliteStore::delete_mailbox(std::string_view raw) {
 Result<Mailbox> SqliteStore::get_mailbox(std::string_view raw) {
     auto addr = parse_address(raw);
     if (!addr) return fail(not_found("no mailbox " + sanitize_for_log(raw)));
-    const std::string address = canonical(*addr);
+    const std::string address = validate::canonical(*addr);
     auto q = prepare("SELECT " YUBIN_MAILBOX_COLS " FROM mailboxes WHERE address = ?");
     if (!q) return fail(q.error());
     q->bind(address);
@@ -653,9 +580,9 @@ Result<std::vector<Mailbox>> SqliteStore::list_mailboxes(std::string_view raw_do
 
 Status SqliteStore::add_alias(const Alias& in) {
     std::string domain;
-    auto source = parse_alias_side(in.source, &domain);
+    auto source = validate::alias_side(in.source, &domain);
     if (!source) return fail(source.error());
-    auto target = parse_alias_side(in.target, nullptr);
+    auto target = validate::alias_side(in.target, nullptr);
     if (!target) return fail(target.error());
     return write([&]() -> Status {
         auto exists = domain_exists(domain);
@@ -681,11 +608,11 @@ Status SqliteStore::add_alias(const Alias& in) {
 }
 
 Status SqliteStore::delete_alias(std::string_view raw_source, std::string_view raw_target) {
-    auto source = parse_alias_side(raw_source, nullptr);
+    auto source = validate::alias_side(raw_source, nullptr);
     if (!source) return fail(not_found("no alias " + sanitize_for_log(raw_source)));
     std::string target;
     if (!raw_target.empty()) {
-        auto t = parse_alias_side(raw_target, nullptr);
+        auto t = validate::alias_side(raw_target, nullptr);
         if (!t) return fail(not_found("no alias " + *source + " -> " + sanitize_for_log(raw_target)));
         target = *t;
     }
@@ -734,7 +661,7 @@ Result<std::vector<Alias>> SqliteStore::list_aliases(std::string_view raw_domain
 
 Result<std::vector<std::string>> SqliteStore::alias_targets(std::string_view raw_source) {
     std::vector<std::string> out;
-    auto source = parse_alias_side(raw_source, nullptr);
+    auto source = validate::alias_side(raw_source, nullptr);
     if (!source) return out;
     auto q = prepare("SELECT target FROM aliases WHERE source = ? AND active = 1 ORDER BY rowid");
     if (!q) return fail(q.error());
