@@ -58,6 +58,13 @@ Result<std::string> maildir_for(const Address& a, std::string_view m) {
     return std::string(m);
 }
 
+Result<std::string> mailbox_fields(const Address& a, const Mailbox& m) {
+    if (auto st = sizes({m.max_message_size, m.quota_bytes, m.quota_messages}); !st)
+        return fail(st.error());
+    if (auto st = password(m.password); !st) return fail(st.error());
+    return maildir_for(a, m.maildir);
+}
+
 std::string canonical(const Address& a) {
     return a.local + "@" + to_lower(a.domain);
 }

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "core/store/address.hpp"
+#include "core/store/store.hpp"
 #include "core/util/result.hpp"
 
 namespace yubin::store::validate {
@@ -23,6 +24,10 @@ namespace yubin::store::validate {
 [[nodiscard]] Result<std::string> maildir_for(const Address& a, std::string_view given);
 // "local@domain" with the domain lower-cased: how mailboxes are stored.
 [[nodiscard]] std::string canonical(const Address& a);
+// Everything of a mailbox a backend writes, checked the same for every
+// backend: sizes not negative, password empty or "{SCHEME}...", maildir safe.
+// Returns the maildir to store (the default one when m.maildir is empty).
+[[nodiscard]] Result<std::string> mailbox_fields(const Address& a, const Mailbox& m);
 // "local@domain" or "@domain" canonicalised; the lower-case domain through
 // `domain` when not null.
 [[nodiscard]] Result<std::string> alias_side(std::string_view s, std::string* domain);

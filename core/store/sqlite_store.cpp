@@ -455,10 +455,7 @@ Result<std::vector<Domain>> SqliteStore::list_domains() {
 Status SqliteStore::add_mailbox(const Mailbox& in) {
     auto addr = parse_address(in.address);
     if (!addr) return fail(addr.error());
-    if (auto st = validate::sizes({in.max_message_size, in.quota_bytes, in.quota_messages}); !st)
-        return st;
-    if (auto st = validate::password(in.password); !st) return st;
-    auto maildir = validate::maildir_for(*addr, in.maildir);
+    auto maildir = validate::mailbox_fields(*addr, in);
     if (!maildir) return fail(maildir.error());
     const std::string address = validate::canonical(*addr);
     const std::string domain = to_lower(addr->domain);
@@ -484,10 +481,7 @@ Status SqliteStore::add_mailbox(const Mailbox& in) {
 Status SqliteStore::update_mailbox(const Mailbox& in) {
     auto addr = parse_address(in.address);
     if (!addr) return fail(not_found("no mailbox " + sanitize_for_log(in.address)));
-    if (auto st = validate::sizes({in.max_message_size, in.quota_bytes, in.quota_messages}); !st)
-        return st;
-    if (auto st = validate::password(in.password); !st) return st;
-    auto maildir = validate::maildir_for(*addr, in.maildir);
+    auto maildir = validate::mailbox_fields(*addr, in);
     if (!maildir) return fail(maildir.error());
     const std::string address = validate::canonical(*addr);
     return write([&]() -> Status {
