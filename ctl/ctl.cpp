@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -44,10 +43,19 @@ bool read_line(std::istream& in, std::string& line, bool noecho) {
 Result<std::string> read_file(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
     if (!f) return fail(errno_error("cannot open " + path, errno ? errno : ENOENT));
-    std::ostringstream ss;
-    ss << f.rdbuf();
+    // Read in chunks and stop one chunk past the bound, so a huge file (or
+    // /dev/zero) is refused instead of filling memory.
+    std::string text;
+    char buf[65536];
+    while (f.read(buf, sizeof buf) || f.gcount() > 0) {
+        text.append(buf, static_cast<std::size_t>(f.gcount()));
+        if (text.size() > limits::kMaxImportFileBytes)
+            return fail(ErrorKind::BadInput,
+                        path + ": larger than " + std::to_string(limits::kMaxImportFileBytes) +
+                            " bytes");
+    }
     if (f.bad()) return fail(errno_error("cannot read " + path, errno ? errno : EIO));
-    return ss.str();
+    return text;
 }
 
 }  // namespace

@@ -15,6 +15,7 @@ inline constexpr std::size_t kMaxLocalPartBytes = 64;
 inline constexpr std::size_t kMaxDomainBytes = 255;
 inline constexpr std::size_t kMaxPasswordBytes = 1024;
 inline constexpr std::size_t kMaxImportLineBytes = 8192;
+inline constexpr std::size_t kMaxImportFileBytes = 64u << 20;  // one import file
 inline constexpr std::size_t kMaxAliasTargets = 1000;
 
 }  // namespace yubin::limits

@@ -122,6 +122,9 @@ check_status "imported user shows quota" 0 "${ctl[@]}" user show user3@example.o
 check_contains "quota from userdb_quota_rule" "quota_bytes: 104857600" "$T/out"
 check_contains "maildir from the map" "example.org/user3/Maildir/" "$T/out"
 
+check_status "an import file without end is refused, not read into memory" 66 "${ctl[@]}" import --virtual-domains /dev/zero
+check_contains "says the file is too large" "larger than" "$T/err"
+
 # --- errors around the configuration and the store ---
 check_status "missing -c file" 78 "$YUBIN_BIN/yubinctl" -c "$T/nonexistent.cf" domain list
 echo "stor = x" >"$T/bad.cf"
