@@ -34,7 +34,15 @@ bool read_line(std::istream& in, std::string& line, bool noecho) {
         restore = ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
     }
     line.reserve(limits::kMaxPasswordBytes + 2);  // avoid reallocations leaving copies behind
-    bool ok = static_cast<bool>(std::getline(in, line));
+    // Keep at most one byte past the limit (the caller refuses it), however
+    // long the line on standard input is.
+    bool ok = false;
+    char c = 0;
+    while (in.get(c)) {
+        ok = true;
+        if (c == '\n') break;
+        if (line.size() <= limits::kMaxPasswordBytes) line.push_back(c);
+    }
     if (restore) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
     if (ok && !line.empty() && line.back() == '\r') line.pop_back();
     return ok;

@@ -32,6 +32,9 @@ check_status "user add to unknown domain" 67 "${ctl[@]}" user add x@unknown.exam
 check_contains "unknown domain is named" "unknown domain unknown.example" "$T/err"
 check_status "duplicate user (other case) refused" 1 "${ctl[@]}" user add taro@EXAMPLE.com --password-stdin <"$T/pw"
 check_status "invalid address refused" 65 "${ctl[@]}" user add "taro@@example.com" --password-stdin <"$T/pw"
+head -c 1048576 /dev/zero | tr '\0' 'p' >"$T/longpw"
+check_status "a 1 MB password is refused" 65 "${ctl[@]}" user add long@example.com --password-stdin <"$T/longpw"
+check_contains "says the password is too long" "password too long" "$T/err"
 check_status "no tty and no --password-stdin" 65 "${ctl[@]}" user add jiro@example.com </dev/null
 check_contains "tells to use --password-stdin" "--password-stdin" "$T/err"
 check_status "password not accepted on argv" 64 "${ctl[@]}" user add jiro@example.com --password secret
