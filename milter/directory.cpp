@@ -64,23 +64,27 @@ Result<bool> StoreDirectory::is_local_domain(std::string_view domain) {
 }
 
 Result<std::int64_t> StoreDirectory::size_limit(std::string_view local, std::string_view domain) {
-    auto is_local = is_local_domain(domain);
-    if (!is_local) return fail(is_local.error());
-    if (!*is_local) return 0;
-    if (opts_.store_spec.empty()) return opts_.default_max_message_size;
+    // One domain query answers both "is it ours" and its limit; the
+    // mailbox is looked up only for a domain of ours.
+    const std::string d = to_lower(domain);
+    const bool listed = std::find(opts_.local_domains.begin(), opts_.local_domains.end(), d) !=
+                        opts_.local_domains.end();
+    if (opts_.store_spec.empty() || d.empty() || d.front() == '[')
+        return listed ? opts_.default_max_message_size : 0;
     auto s = acquire();
     if (!s) return fail(s.error());
-    const std::string address = std::string(local) + "@" + to_lower(domain);
+    auto dom = (*s)->get_domain(d);
+    if (!dom && dom.error().kind != ErrorKind::NotFound) return fail(dom.error());
+    if (!dom && !listed) {
+        release(std::move(*s));
+        return 0;
+    }
+    const std::string address = std::string(local) + "@" + d;
     auto m = store::find_mailbox(**s, address, opts_.store_options.recipient_delimiter);
     if (!m && m.error().kind != ErrorKind::NotFound) return fail(m.error());
-    if (m && m->max_message_size > 0) {
-        release(std::move(*s));
-        return m->max_message_size;
-    }
-    auto d = (*s)->get_domain(to_lower(domain));
-    if (!d && d.error().kind != ErrorKind::NotFound) return fail(d.error());
     release(std::move(*s));
-    if (d && d->max_message_size > 0) return d->max_message_size;
+    if (m && m->max_message_size > 0) return m->max_message_size;
+    if (dom && dom->max_message_size > 0) return dom->max_message_size;
     return opts_.default_max_message_size;
 }
 

@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstring>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/daemon/privileges.hpp"
@@ -41,6 +42,15 @@ struct Priv {
     bool nr_conn = false;
     bool nr_hdr = false;
     bool nr_body = false;
+};
+
+// The macros each stage reads: {i} (queue id) for the log, {auth_authen}
+// for the relay and sender checks. Connect information comes with the
+// connect event itself.
+constexpr std::pair<int, const char*> kMacroLists[] = {
+    {SMFIM_CONNECT, "{yubin_none}"}, {SMFIM_HELO, "{yubin_none}"},
+    {SMFIM_ENVFROM, "i {auth_authen}"}, {SMFIM_ENVRCPT, "i"},
+    {SMFIM_DATA, "{yubin_none}"}, {SMFIM_EOH, "{yubin_none}"}, {SMFIM_EOM, "i"},
 };
 
 Priv* priv_of(SMFICTX* ctx) {
@@ -82,26 +92,16 @@ sfsistat answer(SMFICTX* ctx, const Reply& r) {
     return SMFIS_TEMPFAIL;
 }
 
-// The one place an exception (or anything unexpected) becomes a reply.
 template <class F>
 sfsistat guard(SMFICTX* ctx, const char* stage, bool no_reply, F&& f) noexcept {
-    const char* what = "unknown exception";
-    try {
-        return f();
-    } catch (const std::exception& e) {
-        what = e.what();
-    } catch (...) {
-    }
-    try {
+    return guarded(no_reply, std::forward<F>(f), [&](const char* what) {
         g_server->log().error("{}: internal error, answering tempfail: {}", stage, what);
         if (no_reply) {
             if (auto* p = static_cast<Priv*>(smfi_getpriv(ctx))) p->session.fail_later(what);
-            return SMFIS_NOREPLY;
+        } else {
+            set_reply(ctx, temp_failure());
         }
-        set_reply(ctx, temp_failure());
-    } catch (...) {
-    }
-    return no_reply ? SMFIS_NOREPLY : SMFIS_TEMPFAIL;
+    });
 }
 
 sfsistat cb_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long,
@@ -114,19 +114,23 @@ sfsistat cb_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
         auto* p = new Priv{Session(snap.settings, snap.directory, g_server->log())};
         smfi_setpriv(ctx, p);
 
-        *pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
-        unsigned long want = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NOEOH |
-                             SMFIP_NR_CONN | SMFIP_NR_HDR;
-        if (snap.settings->wants_body())
-            want |= SMFIP_NR_BODY;
-        else
-            want |= SMFIP_NOBODY;
-        *pf1 = f1 & want;
+        const Negotiated n = negotiate(f0, f1, snap.settings->wants_body());
+        *pf0 = n.actions;
+        *pf1 = n.steps;
         *pf2 = 0;
         *pf3 = 0;
-        p->nr_conn = (*pf1 & SMFIP_NR_CONN) != 0;
-        p->nr_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
-        p->nr_body = (*pf1 & SMFIP_NR_BODY) != 0;
+        p->nr_conn = (n.steps & SMFIP_NR_CONN) != 0;
+        p->nr_hdr = (n.steps & SMFIP_NR_HDR) != 0;
+        p->nr_body = (n.steps & SMFIP_NR_BODY) != 0;
+        if (n.actions & SMFIF_SETSYMLIST) {
+            // Ask Postfix for the macros this milter reads and nothing else:
+            // by default it sends 20 per message, some of which ({rcpt_addr}
+            // ...) it must compute first. Stages negotiated away still get
+            // their macros sent, so they get a one-name list too.
+            for (const auto& [stage, names] : kMacroLists)
+                if (smfi_setsymlist(ctx, stage, const_cast<char*>(names)) != MI_SUCCESS)
+                    g_server->log().warning("cannot limit the macros of stage {}", stage);
+        }
         return SMFIS_CONTINUE;
     });
 }
@@ -300,6 +304,19 @@ void reload(Server& server, const std::string& path) {
 
 }  // namespace
 
+Negotiated negotiate(unsigned long offered_actions, unsigned long offered_steps, bool want_body) {
+    Negotiated n;
+    n.actions = offered_actions &
+                (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST);
+    // Stages never used are skipped; stages whose answer is always
+    // "continue" get no reply (the MTA does not wait for one).
+    unsigned long want = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NOEOH |
+                         SMFIP_NR_CONN | SMFIP_NR_HDR;
+    want |= want_body ? SMFIP_NR_BODY : SMFIP_NOBODY;
+    n.steps = offered_steps & want;
+    return n;
+}
+
 Result<std::string> libmilter_address(const config::ListenAddress& a) {
     switch (a.kind) {
         case config::ListenAddress::Kind::Unix:
@@ -326,7 +343,7 @@ int run(Server& server, const RunOptions& opts) {
     smfiDesc desc{};
     desc.xxfi_name = const_cast<char*>("yubin-milter");
     desc.xxfi_version = SMFI_VERSION;
-    desc.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE;
+    desc.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
     desc.xxfi_connect = cb_connect;
     desc.xxfi_envfrom = cb_envfrom;
     desc.xxfi_envrcpt = cb_envrcpt;

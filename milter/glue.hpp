@@ -2,6 +2,9 @@
 // run loop with signal handling.
 #pragma once
 
+#include <libmilter/mfapi.h>
+
+#include <exception>
 #include <string>
 
 #include "core/config/config.hpp"
@@ -13,6 +16,39 @@ namespace yubin::milter {
 // "unix:/path" -> "unix:/path", "inet:host:port" -> "inet:port@host",
 // "inet:[v6]:port" -> "inet6:port@v6": libmilter's own notation.
 [[nodiscard]] Result<std::string> libmilter_address(const config::ListenAddress& a);
+
+// What yubin-milter asks for in the negotiation, given what the MTA offers:
+// the actions it may take (header changes, quarantine, choosing the macros
+// it is sent) and the protocol steps: every stage it does not use skipped
+// (SMFIP_NO*), every stage whose answer is always "continue" sent without
+// waiting for a reply (SMFIP_NR_*), the body only when `want_body`.
+struct Negotiated {
+    unsigned long actions = 0;
+    unsigned long steps = 0;
+};
+[[nodiscard]] Negotiated negotiate(unsigned long offered_actions, unsigned long offered_steps,
+                                   bool want_body);
+
+// The one place where an exception (or anything thrown) inside a libmilter
+// callback becomes an answer: `body` runs; if it throws, `on_error` gets the
+// reason and the callback answers SMFIS_TEMPFAIL, or SMFIS_NOREPLY in a
+// stage negotiated to get no reply (on_error then marks the message to fail
+// at end of message). Nothing escapes, not even from on_error.
+template <class Body, class OnError>
+sfsistat guarded(bool no_reply, Body&& body, OnError&& on_error) noexcept {
+    const char* what = "unknown exception";
+    try {
+        return body();
+    } catch (const std::exception& e) {
+        what = e.what();
+    } catch (...) {
+    }
+    try {
+        on_error(what);
+    } catch (...) {
+    }
+    return no_reply ? SMFIS_NOREPLY : SMFIS_TEMPFAIL;
+}
 
 struct RunOptions {
     config::ListenAddress listen;

@@ -98,8 +98,11 @@ RelayDecision decide_relay(std::string_view raw_rcpt, const RelayClient& client,
     }
     auto local = is_local(p.domain);
     if (!local) return {V::TempFail, "cannot look up domain: " + local.error().what};
-    if (*local) return {V::Accept, "local domain"};
-    return {V::Reject, "not a local domain"};
+    // The domain the decision was made on, for the log (and for the test
+    // that compares it with where Postfix routes the address).
+    const std::string shown = sanitize_for_log(p.domain, 255);
+    if (*local) return {V::Accept, "local domain " + shown};
+    return {V::Reject, "foreign domain " + shown};
 }
 
 }  // namespace yubin::milter

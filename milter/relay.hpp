@@ -59,7 +59,7 @@ enum class RelayVerdict { Accept, Reject, TempFail };
 
 struct RelayDecision {
     RelayVerdict verdict = RelayVerdict::Reject;
-    std::string reason;  // for the log: "local domain", "percent hack or bang path", ...
+    std::string reason;  // for the log: "local domain example.jp", "source route", ...
 };
 
 struct RelayClient {

@@ -70,6 +70,31 @@ void Session::connect(std::string_view client_name, std::string_view client_ip) 
     client_name_ = client_name.empty() ? "unknown" : sanitize_for_log(client_name, 255);
     client_ip_ = client_ip.empty() ? "unknown" : sanitize_for_log(client_ip, 64);
     trusted_ = !client_ip.empty() && settings_->trusted.contains(client_ip);
+    local_cache_.clear();
+    limit_cache_.clear();
+}
+
+Result<bool> Session::is_local(std::string_view domain) {
+    for (const auto& [d, v] : local_cache_)
+        if (d == domain) return v;
+    auto got = dir_->is_local_domain(domain);
+    if (got && local_cache_.size() < kMaxCachedLookups)
+        local_cache_.emplace_back(std::string(domain), *got);
+    return got;
+}
+
+Result<std::int64_t> Session::size_limit(std::string_view local, std::string_view domain) {
+    // A foreign domain has no limit of its own; whether it is ours is
+    // usually known already from the relay check.
+    auto ours = is_local(domain);
+    if (!ours) return fail(ours.error());
+    if (!*ours) return 0;
+    std::string key = std::string(local) + "@" + std::string(domain);
+    for (const auto& [k, v] : limit_cache_)
+        if (k == key) return v;
+    auto got = dir_->size_limit(local, domain);
+    if (got && limit_cache_.size() < kMaxCachedLookups) limit_cache_.emplace_back(std::move(key), *got);
+    return got;
 }
 
 void Session::set_queue_id(std::string_view qid) {
@@ -163,7 +188,7 @@ Reply Session::mail(std::string_view sender, std::span<const std::string_view> a
 
     limit_ = settings_->max_message_size;
     if (!p.malformed && !p.domain.empty() && !p.routing && !p.source_route) {
-        auto own = dir_->size_limit(p.local, p.domain);
+        auto own = size_limit(p.local, p.domain);
         if (!own) return reject("MAIL", "451", "4.3.0", std::string(kTempText), own.error().what);
         limit_ = min_limit(limit_, *own);
     }
@@ -181,7 +206,7 @@ Reply Session::rcpt(std::string_view rcpt, std::span<const std::string_view>) {
     }();
 
     auto decision = decide_relay(rcpt, {.authenticated = authenticated_, .trusted = trusted_},
-                                 [this](std::string_view d) { return dir_->is_local_domain(d); });
+                                 [this](std::string_view d) { return is_local(d); });
     switch (decision.verdict) {
         case RelayVerdict::TempFail:
             return reject("RCPT", "451", "4.3.0", std::string(kTempText),
@@ -196,7 +221,7 @@ Reply Session::rcpt(std::string_view rcpt, std::span<const std::string_view>) {
     std::int64_t limit = settings_->max_message_size;
     const auto p = parse_recipient(rcpt);
     if (!p.malformed && !p.domain.empty() && !p.routing && !p.source_route) {
-        auto own = dir_->size_limit(p.local, p.domain);
+        auto own = size_limit(p.local, p.domain);
         if (!own)
             return reject("RCPT", "451", "4.3.0", std::string(kTempText),
                           "to=<" + logged + "> (" + own.error().what + ")");

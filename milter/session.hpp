@@ -17,7 +17,9 @@
 //     kMaxKeptBodyBytes; the byte count itself is a 64-bit counter;
 //   - forged X-Yubin-* fields: at most kMaxForgedFields are remembered for
 //     removal; a message with more is refused (no honest sender adds them);
-//   - recipients remembered for the log: the first kMaxLoggedRcpts.
+//   - recipients remembered for the log: the first kMaxLoggedRcpts;
+//   - directory answers cached for the connection: kMaxCachedLookups of each
+//     kind (then looked up again each time).
 // So the memory of a session is bounded whatever the message holds.
 #pragma once
 
@@ -29,6 +31,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "core/log/logger.hpp"
@@ -42,6 +45,7 @@ inline constexpr std::size_t kMaxKeptBytes = 4u << 20;
 inline constexpr std::size_t kMaxKeptBodyBytes = 2u << 20;
 inline constexpr std::size_t kMaxForgedFields = 1000;
 inline constexpr std::size_t kMaxLoggedRcpts = 20;
+inline constexpr std::size_t kMaxCachedLookups = 32;
 
 // What a session needs to know about users and domains. Implementations must
 // be safe to call from several sessions (threads) at once.
@@ -137,6 +141,10 @@ private:
     Reply reject(std::string_view stage, std::string code, std::string xcode, std::string text,
                  std::string_view detail);
     Reply size_check(std::string_view stage, std::int64_t limit);
+    // The directory's answers, cached for this connection (a client sending
+    // several messages or recipients to one domain costs one lookup).
+    Result<bool> is_local(std::string_view domain);
+    Result<std::int64_t> size_limit(std::string_view local, std::string_view domain);
     void filter(EomResult& out);
 
     std::shared_ptr<const Settings> settings_;
@@ -151,6 +159,8 @@ private:
     std::string client_name_ = "unknown";
     std::string client_ip_ = "unknown";
     bool trusted_ = false;
+    std::vector<std::pair<std::string, bool>> local_cache_;
+    std::vector<std::pair<std::string, std::int64_t>> limit_cache_;
 
     // message
     std::string qid_;

@@ -3,6 +3,8 @@
 miltertest cannot send: its buffers crash on header values over ~60 KB.
 
   milter_client.py unix:PATH load N       N ordinary messages on one connection
+  milter_client.py unix:PATH conns N      N connections of one ordinary message each
+                                          (what Postfix does for smtp-source)
   milter_client.py unix:PATH hostile      prints one line per scenario:
                                           "<name>: <reply>"  (reply: continue,
                                           reject, tempfail, "550 5.7.1 text", closed)
@@ -136,22 +138,37 @@ def hostile(path):
     print("next message on the same connection:", m.eom())
 
 
+def ordinary(m, body):
+    assert m.mail("<sender@client.example.net>") == "continue"
+    assert m.rcpt("<taro@example.jp>") == "continue"
+    m.header(b"From", b"sender@client.example.net")
+    m.header(b"Subject", b"=?ISO-2022-JP?B?GyRCMnFENSROJCpDTiRpJDsbKEI=?=")
+    m.body(body)
+    assert m.eom() == "continue"
+
+
 def load(path, n):
     """n ordinary messages on one connection, as Postfix sends them."""
     m = Milter(path)
     m.connect()
     body = (b"z" * 78 + b"\r\n") * 50
     for _ in range(n):
-        assert m.mail("<sender@client.example.net>") == "continue"
-        assert m.rcpt("<taro@example.jp>") == "continue"
-        m.header(b"From", b"sender@client.example.net")
-        m.header(b"Subject", b"=?ISO-2022-JP?B?GyRCMnFENSROJCpDTiRpJDsbKEI=?=")
-        m.body(body)
-        assert m.eom() == "continue"
+        ordinary(m, body)
+
+
+def conns(path, n):
+    """n connections with one ordinary message each, closed as Postfix does."""
+    body = (b"z" * 78 + b"\r\n") * 50
+    for _ in range(n):
+        m = Milter(path)
+        m.connect()
+        ordinary(m, body)
+        m.send(b"Q")
+        m.s.close()
 
 
 if __name__ == "__main__":
-    if sys.argv[2] == "load":
-        load(sys.argv[1][len("unix:"):], int(sys.argv[3]))
+    if sys.argv[2] in ("load", "conns"):
+        {"load": load, "conns": conns}[sys.argv[2]](sys.argv[1][len("unix:"):], int(sys.argv[3]))
     else:
         {"hostile": hostile}[sys.argv[2]](sys.argv[1][len("unix:"):])

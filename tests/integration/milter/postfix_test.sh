@@ -153,12 +153,36 @@ check_contains "an authenticated client may relay" "250" "$T/auth.out"
 echo '<friend@relay.example.net>' | PROBE_LOGIN=taro@example.jp:secret probe rcpts $CLOSED hanako@example.jp >"$T/mismatch.out" 2>&1
 check_contains "an authenticated client may not send as somebody else" \
     "553 5.7.1 <hanako@example.jp>: Sender address rejected: not owned by user taro@example.jp" "$T/mismatch.out"
+# milter_sender_login_mismatch = warn: accepted and logged; off: accepted silently
+set_mismatch() {
+    sed -i "s/^milter_sender_login_mismatch = .*/milter_sender_login_mismatch = $1/" "$T/yubin.cf"
+    kill -HUP "$milter_pid"
+    sleep 0.5
+}
+set_mismatch warn
+echo '<friend@relay.example.net>' | PROBE_LOGIN=taro@example.jp:secret probe rcpts $CLOSED hanako@example.jp >"$T/mismatch-warn.out" 2>&1
+check_contains "sender/login mismatch = warn: accepted" "250" "$T/mismatch-warn.out"
+check_eq "sender/login mismatch = warn: logged" \
+    "$(count 'warn: MAIL from .*sender <hanako@example.jp> not owned by user taro@example.jp' "$T/milter.log")" 1
+set_mismatch off
+echo '<friend@relay.example.net>' | PROBE_LOGIN=taro@example.jp:secret probe rcpts $CLOSED hanako@example.jp >"$T/mismatch-off.out" 2>&1
+check_contains "sender/login mismatch = off: accepted" "250" "$T/mismatch-off.out"
+check_eq "sender/login mismatch = off: not logged" \
+    "$(count 'warn: MAIL from .*sender <hanako@example.jp> not owned' "$T/milter.log")" 1
+set_mismatch reject
 
 # --- (3) size limits
 send() { probe send $CLOSED sender@client.example.net "$@"; }
-check_eq "domain limit: SIZE= over it refused at RCPT" "$(send big@small.example "$T/big.eml" | cut -c1-9)" "552 5.3.4"
+check_eq "domain limit: SIZE= over it refused at RCPT" \
+    "$(send big@small.example "$T/big.eml" --stage | cut -c1-14)" "RCPT 552 5.3.4"
+# The sender's own limit: a local sender announcing more than its mailbox may send.
+check_eq "mailbox limit: SIZE= over the sender's own limit refused at MAIL" \
+    "$(probe send $CLOSED tiny@example.jp taro@example.jp "$T/mid.eml" --stage | cut -c1-14)" \
+    "MAIL 552 5.3.4"
+check_eq "mailbox limit: the same sender under its limit" \
+    "$(probe send $CLOSED tiny@example.jp taro@example.jp "$T/small.eml" --stage | cut -c1-8)" "DATA 250"
 check_eq "domain limit: counted size refused at end of data" \
-    "$(send big@small.example "$T/big.eml" --no-size | cut -c1-9)" "552 5.3.4"
+    "$(send big@small.example "$T/big.eml" --no-size --stage | cut -c1-14)" "DATA 552 5.3.4"
 check_eq "domain limit: smaller message accepted" "$(send big@small.example "$T/small.eml" | cut -c1-3)" "250"
 check_eq "mailbox limit: counted size refused" "$(send tiny@example.jp "$T/mid.eml" --no-size | cut -c1-9)" "552 5.3.4"
 check_eq "mailbox limit does not touch another mailbox" "$(send taro@example.jp "$T/mid.eml" --no-size | cut -c1-3)" "250"

@@ -3,8 +3,15 @@
 
   smtp_probe.py rcpts PORT SENDER < rcpt-list     one RCPT per input line, RSET between;
                                                   prints "<code> <text>\t<rcpt>" per line
-  smtp_probe.py send PORT SENDER RCPT FILE [--no-size]   sends FILE as the message;
-                                                  prints the final reply "<code> <text>"
+  smtp_probe.py route PORT SENDER < rcpt-list     like rcpts, but each accepted recipient
+                                                  gets a small message (DATA), so that
+                                                  Postfix routes it; the DATA reply
+                                                  carries the queue id
+  smtp_probe.py send PORT SENDER RCPT FILE [--no-size] [--stage]
+                                                  sends FILE as the message;
+                                                  prints the final reply "<code> <text>",
+                                                  with --stage prefixed by the command
+                                                  that got it: "MAIL ", "RCPT " or "DATA "
 """
 import os
 import smtplib
@@ -40,7 +47,25 @@ def rcpts(port, sender):
     s.quit()
 
 
-def send(port, sender, rcpt, path, declare_size=True):
+def route(port, sender):
+    s = connect(port)
+    for line in sys.stdin.read().split("\n"):
+        if line == "":
+            continue
+        s.rset()
+        code, msg = s.docmd("MAIL FROM:<%s>" % sender)
+        if code == 250:
+            code, msg = s.docmd("RCPT TO:" + line)
+        if code == 250:
+            code, msg = s.data(b"Subject: route test\r\n\r\nhello\r\n")
+        print("%d %s\t%s" % (code, msg.decode(errors="replace").replace("\n", " "), line))
+    s.quit()
+
+
+def send(port, sender, rcpt, path, declare_size=True, stage=False):
+    def show(cmd, code, msg):
+        print("%s%d %s" % (cmd + " " if stage else "", code, msg.decode(errors="replace")))
+
     data = open(path, "rb").read()
     s = connect(port)
     mail = "MAIL FROM:<%s>" % sender
@@ -48,14 +73,14 @@ def send(port, sender, rcpt, path, declare_size=True):
         mail += " SIZE=%d" % len(data)
     code, msg = s.docmd(mail)
     if code != 250:
-        print("%d %s" % (code, msg.decode(errors="replace")))
+        show("MAIL", code, msg)
         return
     code, msg = s.docmd("RCPT TO:<%s>" % rcpt)
     if code != 250:
-        print("%d %s" % (code, msg.decode(errors="replace")))
+        show("RCPT", code, msg)
         return
     code, msg = s.data(data)
-    print("%d %s" % (code, msg.decode(errors="replace")))
+    show("DATA", code, msg)
     s.quit()
 
 
@@ -63,7 +88,10 @@ if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "rcpts":
         rcpts(sys.argv[2], sys.argv[3])
+    elif cmd == "route":
+        route(sys.argv[2], sys.argv[3])
     elif cmd == "send":
-        send(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], "--no-size" not in sys.argv)
+        send(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], "--no-size" not in sys.argv,
+             "--stage" in sys.argv)
     else:
         sys.exit("unknown command " + cmd)

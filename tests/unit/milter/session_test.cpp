@@ -25,6 +25,7 @@ public:
         return d == "example.jp" || d == "free.example";
     }
     Result<std::int64_t> size_limit(std::string_view local, std::string_view d) override {
+        ++limit_lookups;
         auto l = is_local_domain(d);
         if (!l) return fail(l.error());
         if (!*l) return 0;
@@ -37,6 +38,7 @@ public:
         return sender == login || (login == "taro@example.jp" && sender == "info@example.jp");
     }
     int lookups = 0;
+    int limit_lookups = 0;
 };
 
 struct Fixture {
@@ -435,4 +437,36 @@ TEST_CASE("session: header rules see the fields they name, any case") {
     CHECK(s.rcpt("<taro@example.jp>", {}).kind == K::Continue);
     s.header("X-Other", "SpamCannon 2.0");
     CHECK(s.eom().reply.kind == K::Continue);
+}
+
+TEST_CASE("session: directory answers are cached for the connection, failures are not") {
+    Fixture f;
+    auto s = f.session();
+    CHECK(s.mail("<a@client.example.net>", {}, "").kind == K::Continue);
+    CHECK(s.rcpt("<taro@example.jp>", {}).kind == K::Continue);
+    const int first = f.dir->lookups + f.dir->limit_lookups;
+    CHECK(first > 0);
+    // the same sender and recipient again, and a second message: no lookup
+    CHECK(s.rcpt("<taro@example.jp>", {}).kind == K::Continue);
+    send_headers(s, "hello");
+    CHECK(s.eom().reply.kind == K::Continue);
+    CHECK(s.mail("<a@client.example.net>", {}, "").kind == K::Continue);
+    CHECK(s.rcpt("<taro@example.jp>", {}).kind == K::Continue);
+    CHECK(f.dir->lookups + f.dir->limit_lookups == first);
+    // a foreign domain has no limit to look up
+    auto auth = f.session();
+    CHECK(auth.mail("<taro@example.jp>", {}, "taro@example.jp").kind == K::Continue);
+    const int limits = f.dir->limit_lookups;
+    CHECK(auth.rcpt("<x@relay.example.net>", {}).kind == K::Continue);
+    CHECK(f.dir->limit_lookups == limits);
+    // a failed lookup is asked again
+    CHECK(s.rcpt("<b@down.example>", {}).kind == K::TempFail);
+    const int n = f.dir->lookups;
+    CHECK(s.rcpt("<b@down.example>", {}).kind == K::TempFail);
+    CHECK(f.dir->lookups > n);
+    // a new connection starts without the cache
+    auto fresh = f.session();
+    const int m = f.dir->lookups;
+    CHECK(fresh.mail("<a@client.example.net>", {}, "").kind == K::Continue);
+    CHECK(f.dir->lookups > m);
 }
