@@ -61,9 +61,16 @@ void strip_ascii_into(std::string_view s, std::string& out) {
     out.append(s.data() + run, s.size() - run);
 }
 
+// Building removed_set() costs a few milliseconds of CPU once per process
+// (ICU walks its property tries), more than a whole delivery by yubin-lda,
+// which starts once per message and mostly normalizes a Subject and a rule
+// literal or two. Below this size the per-code-point questions are cheaper;
+// the set pays off on bodies. Both answer the same (tests/unit/core/charset).
+constexpr std::size_t kSetWorthBytes = 4096;
+
 // Appends `s` (valid UTF-8) without the removed code points.
 void strip_into(std::string_view s, std::string& out) {
-    const icu::UnicodeSet* set = removed_set();
+    const icu::UnicodeSet* set = s.size() >= kSetWorthBytes ? removed_set() : nullptr;
     if (set != nullptr) {
         const char* p = s.data();
         auto left = static_cast<int32_t>(s.size());

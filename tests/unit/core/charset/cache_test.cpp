@@ -211,6 +211,24 @@ TEST_CASE("charset cache: normalize equals the per-code-point reference on mixed
     }
 }
 
+TEST_CASE("charset cache: long text (stripped through the frozen set) equals the reference too") {
+    // normalize() strips short text per code point and long text (bodies,
+    // 4 KB and more) through the frozen set: both paths against the reference.
+    const std::vector<std::string> alphabet = {
+        "a", " ", "\t", "\r\n", "\x01", "\u00A0", "\u3000", "\u200B", "\uFEFF", "\u00AD",
+        "\U000E0100", "か", "\u3099", "ｶ", "ﾞ", "未", "承", "諾", "広", "告", "①", "㈱", "\xFF",
+        "\u3164", "\u2800", "\u2028",
+    };
+    std::mt19937 rng(4096);
+    std::uniform_int_distribution<std::size_t> pick(0, alphabet.size() - 1);
+    for (int n = 0; n < 20; ++n) {
+        std::string s;
+        while (s.size() < 3000u + static_cast<unsigned>(n) * 400u) s += alphabet[pick(rng)];
+        CAPTURE(s.size());
+        CHECK(normalize(s) == normalize_reference(s));
+    }
+}
+
 TEST_CASE("charset cache: ASCII and UTF-8 validity shortcuts agree with the byte-wise check") {
     std::mt19937 rng(7);
     const std::vector<std::string> pieces = {
