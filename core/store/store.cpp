@@ -1,7 +1,7 @@
 #include "core/store/store.hpp"
 
 #include "core/store/address.hpp"
-#include "core/store/ldap_store.hpp"
+#include "core/store/ldap_backend.hpp"
 #include "core/store/sqlite_store.hpp"
 #include "core/util/strings.hpp"
 
@@ -90,9 +90,7 @@ Result<std::unique_ptr<Store>> open_store(std::string_view spec, const StoreOpti
     }
     constexpr std::string_view kLdap = "ldap:";
     if (spec.substr(0, kLdap.size()) == kLdap) {
-        auto s = open_ldap_store(std::string(spec.substr(kLdap.size())), options);
-        if (!s) return fail(s.error());
-        return std::unique_ptr<Store>(std::move(*s));
+        return open_ldap_backend(std::string(spec.substr(kLdap.size())), options);
     }
     return fail(ErrorKind::Config, "unknown store \"" + sanitize_for_log(spec) +
                                        "\" (expected sqlite:/path/to/file.db or "
