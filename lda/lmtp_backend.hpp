@@ -2,7 +2,9 @@
 // recipient up as pipe mode does, DATA delivers to all at once.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 
 #include "core/config/config.hpp"
 #include "core/maildir/maildir_writer.hpp"
@@ -12,25 +14,41 @@
 
 namespace yubin::lda {
 
+// The configuration and rules in force: SIGHUP makes a new one when it
+// loads; a transaction runs with the one it started with.
+struct Snapshot {
+    config::Config cfg;
+    Settings settings;
+};
+using SnapshotSource = std::function<std::shared_ptr<const Snapshot>()>;
+using StoreOpener =
+    std::function<Result<std::unique_ptr<store::Store>>(const config::Config& cfg)>;
+
 class StoreBackend final : public LmtpBackend {
 public:
-    StoreBackend(std::unique_ptr<store::Store> store, const config::Config& cfg,
-                 const Settings& settings, maildir::UniqueNamer namer, log::Logger& log)
-        : store_(std::move(store)),
-          cfg_(cfg),
+    StoreBackend(SnapshotSource source, StoreOpener open_store, maildir::UniqueNamer namer,
+                 log::Logger& log)
+        : source_(std::move(source)),
+          open_store_(std::move(open_store)),
           writer_(std::move(namer)),
-          deliverer_(settings, writer_, log),
           log_(log) {}
 
+    // Takes the current snapshot if it is not the one in use, opening the
+    // store it names. On failure the previous snapshot stays (if any).
+    [[nodiscard]] Status refresh();
+
+    std::optional<Outcome> begin_transaction() override;
     std::variant<Mailbox, Outcome> lookup(std::string_view address) override;
     std::vector<Outcome> deliver(const Envelope& env, const std::vector<Recipient>& rcpts,
                                  std::string_view message) override;
 
 private:
+    SnapshotSource source_;
+    StoreOpener open_store_;
+    std::shared_ptr<const Snapshot> snapshot_;
     std::unique_ptr<store::Store> store_;
-    const config::Config& cfg_;
     maildir::MaildirWriter writer_;
-    Deliverer deliverer_;
+    std::optional<Deliverer> deliverer_;  // over snapshot_->settings and writer_
     log::Logger& log_;
 };
 

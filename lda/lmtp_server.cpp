@@ -85,7 +85,7 @@ void serve_connection(UniqueFd conn, const LmtpServerOptions& opts, const Backen
 }  // namespace
 
 Status serve_lmtp(int listen_fd, daemon::Signals& signals, const LmtpServerOptions& opts,
-                  BackendFactory factory, log::Logger& log) {
+                  BackendFactory factory, log::Logger& log, std::function<void()> on_reload) {
     Shared shared;
     pollfd fds[] = {{signals.fd(), POLLIN, 0}, {listen_fd, POLLIN, 0}};
     Status result;
@@ -98,6 +98,7 @@ Status serve_lmtp(int listen_fd, daemon::Signals& signals, const LmtpServerOptio
         if (fds[0].revents & POLLIN) {
             auto ev = signals.read();
             if (ev == daemon::Signals::Event::Stop) break;
+            if (ev == daemon::Signals::Event::Reload && on_reload) on_reload();
         }
         if (!(fds[1].revents & POLLIN)) continue;
         int c = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);

@@ -29,9 +29,11 @@ struct LmtpServerOptions {
 using BackendFactory = std::function<std::unique_ptr<LmtpBackend>()>;
 
 // Serves until SIGTERM/SIGINT (signals), then waits for open connections to
-// finish the transaction they are in (at most `timeout`).
+// finish the transaction they are in (at most `timeout`). SIGHUP calls
+// on_reload (if set) in the accepting thread: what it changes is seen by
+// the connections accepted afterwards; open ones keep what they started with.
 [[nodiscard]] Status serve_lmtp(int listen_fd, daemon::Signals& signals,
                                 const LmtpServerOptions& opts, BackendFactory factory,
-                                log::Logger& log);
+                                log::Logger& log, std::function<void()> on_reload = {});
 
 }  // namespace yubin::lda

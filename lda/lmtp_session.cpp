@@ -80,7 +80,9 @@ std::string LmtpSession::feed(std::string_view bytes) {
         }
         auto nl = buf_.find('\n', pos);
         if (nl == std::string::npos) {
-            if (buf_.size() - pos > kMaxCommandLine) {
+            // +1: a CR may still be waiting for its LF; the line without
+            // it can be exactly at the bound, whatever the split.
+            if (buf_.size() - pos > kMaxCommandLine + 1) {
                 // Over-long: answer once, then drop bytes until its end.
                 if (!skipping_) replies_ += "500 5.5.2 Line too long\r\n";
                 skipping_ = true;
@@ -149,6 +151,7 @@ std::string LmtpSession::command(std::string_view line) {
                 return "555 5.5.4 Unsupported parameter\r\n";
             }
         }
+        if (auto o = backend_.begin_transaction()) return lmtp_reply(*o) + "\r\n";
         have_mail_ = true;
         sender_ = std::move(addr);
         return "250 2.1.0 Ok\r\n";

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -35,6 +36,9 @@ inline constexpr std::size_t kDefaultMaxRecipients = 1000;
 class LmtpBackend {
 public:
     virtual ~LmtpBackend() = default;
+    // At MAIL, before the transaction starts: nothing, or why it cannot
+    // (4.3.0: e.g. the store cannot be opened after a reload).
+    virtual std::optional<Outcome> begin_transaction() { return std::nullopt; }
     // At RCPT: the recipient's mailbox, or why not (5.1.1, 4.3.0, ...).
     virtual std::variant<Mailbox, Outcome> lookup(std::string_view address) = 0;
     // After DATA: one Outcome per recipient, in order.

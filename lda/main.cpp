@@ -31,7 +31,9 @@
 //      reply per recipient. A message for several recipients is written once
 //      and hard-linked into each Maildir (then without Delivered-To, as the
 //      copies are one file). Started as root it binds the socket and becomes
-//      lda_lmtp_user; SIGTERM stops it after deliveries in progress.
+//      lda_lmtp_user; SIGTERM stops it after deliveries in progress. SIGHUP
+//      re-reads yubin.cf and the rules file for the connections that follow,
+//      and keeps the running ones if either fails to load (logged).
 //
 //      In all modes: a leading "From " line is removed; Return-Path and
 //      Delivered-To are added unless Postfix already added them (flags DR);
@@ -87,6 +89,7 @@
 #include <cstdlib>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -191,7 +194,43 @@ store::StoreOptions store_options(const config::Config& cfg) {
     return so;
 }
 
-int run_lmtp(const config::Config& cfg, const lda::Settings& settings, log::Logger& log) {
+// The configuration the LMTP daemon hands to new connections; SIGHUP
+// replaces it when the file and the rules it names load, else keeps it.
+class SnapshotHolder {
+public:
+    explicit SnapshotHolder(std::shared_ptr<const lda::Snapshot> s) : current_(std::move(s)) {}
+    std::shared_ptr<const lda::Snapshot> get() const {
+        std::lock_guard lock(mu_);
+        return current_;
+    }
+    void set(std::shared_ptr<const lda::Snapshot> s) {
+        std::lock_guard lock(mu_);
+        current_ = std::move(s);
+    }
+
+private:
+    mutable std::mutex mu_;
+    std::shared_ptr<const lda::Snapshot> current_;
+};
+
+void reload(const Options& opts, SnapshotHolder& holder, log::Logger& log) {
+    auto cfg = load_config(opts);
+    if (!cfg) {
+        log.error("reload failed, keeping the running configuration: {}", cfg.error().what);
+        return;
+    }
+    auto settings = lda::Settings::from_config(*cfg);
+    if (!settings) {
+        log.error("reload failed, keeping the running configuration: {}", settings.error().what);
+        return;
+    }
+    holder.set(std::make_shared<const lda::Snapshot>(
+        lda::Snapshot{std::move(*cfg), std::move(*settings)}));
+    log.info("reloaded {}", opts.config_path.empty() ? "the configuration" : opts.config_path);
+}
+
+int run_lmtp(const Options& opts, const config::Config& cfg, lda::Settings settings,
+             log::Logger& log) {
     auto listen = daemon::parse_listen(cfg.get("lda_lmtp_listen"));
     if (cfg.get("lda_lmtp_listen").empty() || !listen) {
         log.fatal("lda_lmtp_listen: {}", listen ? "not set" : listen.error().what);
@@ -220,25 +259,32 @@ int run_lmtp(const config::Config& cfg, const lda::Settings& settings, log::Logg
             return kExTempFail;
         }
     }
+    // Listening address, user, limits and timeouts are read once; a reload
+    // changes the rules, the store and the delivery settings.
     lda::LmtpServerOptions so;
     so.hostname = host_name();
     so.limits.max_message_bytes = static_cast<std::size_t>(cfg.get_int("lda_message_size_limit"));
     so.timeout = std::chrono::seconds(cfg.get_int("lda_lmtp_timeout"));
     so.max_connections = static_cast<std::size_t>(cfg.get_int("lda_lmtp_max_connections"));
+    SnapshotHolder holder(
+        std::make_shared<const lda::Snapshot>(lda::Snapshot{cfg, std::move(settings)}));
     auto factory = [&]() -> std::unique_ptr<lda::LmtpBackend> {
-        auto st = store::open_store(cfg.get("store"), store_options(cfg));
-        if (!st) {
-            log.error("store: {}", st.error().what);
-            return nullptr;
-        }
         // The thread id: unique among live threads and processes, as the
         // Maildir name's P<pid> field must be.
         auto tid = static_cast<pid_t>(::gettid());
-        return std::make_unique<lda::StoreBackend>(std::move(*st), cfg, settings,
-                                                   maildir::UniqueNamer(so.hostname, tid), log);
+        auto backend = std::make_unique<lda::StoreBackend>(
+            [&holder] { return holder.get(); },
+            [](const config::Config& c) { return store::open_store(c.get("store"), store_options(c)); },
+            maildir::UniqueNamer(so.hostname, tid), log);
+        if (auto st = backend->refresh(); !st) {
+            log.error("store: {}", st.error().what);
+            return nullptr;
+        }
+        return backend;
     };
     log.info("lmtp: listening on {}", listen->to_string());
-    auto st = lda::serve_lmtp(fd->get(), *signals, so, factory, log);
+    auto st = lda::serve_lmtp(fd->get(), *signals, so, factory, log,
+                              [&] { reload(opts, holder, log); });
     if (!st) {
         log.fatal("{}", st.error().what);
         return kExTempFail;
@@ -273,7 +319,7 @@ int run(int argc, char** argv) {
         return early_failure(settings.error().what);
     }
 
-    if (opts->lmtp) return run_lmtp(*cfg, *settings, log);
+    if (opts->lmtp) return run_lmtp(*opts, *cfg, std::move(*settings), log);
 
     lda::Envelope env;
     env.sender = opts->sender ? *opts->sender : env_or("SENDER");

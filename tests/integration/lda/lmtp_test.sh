@@ -15,7 +15,16 @@ store = sqlite:$T/db/yubin.db
 virtual_mailbox_base = $T/vmail
 lda_lmtp_listen = unix:$T/run/lmtp
 lda_lmtp_user = $LDA_VUSER
+lda_rules_file = $T/rules
 CF
+# At first: no rule matches "reload-probe"; after SIGHUP one files it as junk.
+cat >"$T/rules" <<'RULES'
+rule first
+    target  = subject
+    literal = never-in-this-test
+    action  = junk
+RULES
+chmod 0644 "$T/rules"
 if ! "$BIN/yubinctl" -c "$T/yubin.cf" domain add example.test >/dev/null; then not_ok "yubinctl domain add"; finish; exit 1; fi
 for u in taro hana jiro; do "$BIN/yubinctl" -c "$T/yubin.cf" user add $u@example.test --no-password >/dev/null; done
 chmod 0755 "$T/db"; chmod 0644 "$T/db/"*
@@ -31,7 +40,8 @@ postfix_setup "$PF" "$LDA_PORT"
 postfix_conf "$PF" \
     "virtual_mailbox_domains = example.test" \
     "virtual_mailbox_maps = texthash:$T/vmailbox" \
-    "virtual_transport = lmtp:unix:$T/run/lmtp"
+    "virtual_transport = lmtp:unix:$T/run/lmtp" \
+    "lmtp_connection_cache_on_demand = no"
 printf '%s OK\n' taro@example.test hana@example.test jiro@example.test ghost@example.test >"$T/vmailbox"
 if postfix_start "$PF"; then ok "private Postfix with virtual_transport = lmtp"; else not_ok "postfix start"; finish; exit 1; fi
 
@@ -73,6 +83,42 @@ lda_send alice@sender.example taro@example.test "$T/m1"
 for i in $(seq 1 300); do [[ $(ls "$T/vmail/example.test/taro/Maildir/new" 2>/dev/null | wc -l) -ge 2 ]] && break; sleep 0.1; done
 f2=$(ls -t "$T/vmail/example.test/taro/Maildir/new/"* 2>/dev/null | head -1)
 check_status "LMTP: single recipient byte-identical with Return-Path and Delivered-To" 0 lda_same_message "$T/m1" "$f2"
+
+# SIGHUP: the new rules apply to the next message; a broken file is refused
+# and the running rules stay.
+probe() {  # probe N: a message whose Subject is "reload-probe N"
+    { printf 'From: alice@sender.example\r\nTo: taro@example.test\r\nSubject: reload-probe %s\r\n' "$1"
+      printf 'Message-ID: <probe%s@sender.example>\r\n\r\nbody\r\n' "$1"; } >"$T/p$1"
+    lda_send alice@sender.example taro@example.test "$T/p$1"
+}
+where_is() {  # where_is N: "inbox", "junk" or "" when it arrives
+    local i
+    for i in $(seq 1 300); do
+        grep -lq "probe$1@" "$T/vmail/example.test/taro/Maildir/new/"* 2>/dev/null && { echo inbox; return; }
+        grep -lq "probe$1@" "$T/vmail/example.test/taro/Maildir/.Junk/new/"* 2>/dev/null && { echo junk; return; }
+        sleep 0.1
+    done
+}
+probe 1
+check_eq "before SIGHUP: the probe goes to INBOX" "$(where_is 1)" "inbox"
+cat >"$T/rules" <<'RULES'
+rule second
+    target  = subject
+    literal = reload-probe
+    action  = junk
+RULES
+kill -HUP $lda_pid
+for i in $(seq 1 50); do grep -q "reloaded" "$T/lda.log" && break; sleep 0.1; done
+check_contains "SIGHUP: logged" "reloaded $T/yubin.cf" "$T/lda.log"
+probe 2
+check_eq "after SIGHUP: the new rule files the probe into Junk" "$(where_is 2)" "junk"
+printf 'rule broken\n    target = nowhere\n' >"$T/rules"
+kill -HUP $lda_pid
+for i in $(seq 1 50); do grep -q "reload failed" "$T/lda.log" && break; sleep 0.1; done
+check_contains "SIGHUP with a broken rules file: refused and logged" "reload failed, keeping the running configuration" "$T/lda.log"
+probe 3
+check_eq "after a failed reload: the running rules stay (Junk)" "$(where_is 3)" "junk"
+check_status "after a failed reload: still running" 0 kill -0 $lda_pid
 
 kill -TERM $lda_pid
 for i in $(seq 1 50); do kill -0 $lda_pid 2>/dev/null || break; sleep 0.1; done

@@ -188,3 +188,48 @@ TEST_CASE("lmtp: queue id only from the first Received field") {
     CHECK(queue_id_from_received("Received: by b id bad/id\n\n").empty());
     CHECK(queue_id_from_received("Subject: x\n\n").empty());
 }
+
+TEST_CASE("lmtp: a command line exactly at the bound is the same whether its CR and LF arrive apart") {
+    // "NOOP" padded to kMaxCommandLine bytes: accepted in one read; it must
+    // be accepted too when the CR arrives before the LF (found by the fuzzer
+    // target's one-piece/many-pieces comparison).
+    std::string line = "NOOP " + std::string(kMaxCommandLine - 5, 'x');
+    REQUIRE(line.size() == kMaxCommandLine);
+    for (std::size_t cut : {line.size(), line.size() + 1}) {
+        CAPTURE(cut);
+        FakeBackend be;
+        LmtpSession s(be, "h");
+        const std::string in = line + "\r\n";
+        std::string got = s.feed(in.substr(0, cut));
+        got += s.feed(in.substr(cut));
+        CHECK(got == "250 2.0.0 Ok\r\n");
+    }
+    // One byte more is too long, however it arrives.
+    for (std::size_t cut : {kMaxCommandLine + 1, kMaxCommandLine + 2}) {
+        CAPTURE(cut);
+        FakeBackend be;
+        LmtpSession s(be, "h");
+        const std::string in = line + "y\r\nNOOP\r\n";
+        std::string got = s.feed(in.substr(0, cut));
+        got += s.feed(in.substr(cut));
+        CHECK(got == "500 5.5.2 Line too long\r\n250 2.0.0 Ok\r\n");
+    }
+}
+
+TEST_CASE("lmtp: a backend that cannot begin a transaction answers MAIL with its reason") {
+    struct Refusing : FakeBackend {
+        int begins = 0;
+        std::optional<Outcome> begin_transaction() override {
+            if (++begins == 1) return temp_failure("4.3.0", "user store unavailable");
+            return std::nullopt;
+        }
+    } be;
+    LmtpSession s(be, "h");
+    CHECK(s.feed("LHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<a@b>\r\n") ==
+          "250-h\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n"
+          "250 SIZE 104857600\r\n"
+          "451 4.3.0 user store unavailable\r\n"
+          "503 5.5.1 Need MAIL command\r\n");
+    CHECK(s.feed("MAIL FROM:<a@b>\r\n") == "250 2.1.0 Ok\r\n");
+    CHECK(be.begins == 2);
+}
