@@ -15,7 +15,7 @@
 #include "core/config/config.hpp"
 #include "core/store/address.hpp"
 #include "core/store/ldap_escape.hpp"
-#include "core/store/ldap_validate.hpp"
+#include "core/store/validate.hpp"
 #include "core/util/fd.hpp"
 #include "core/util/limits.hpp"
 #include "core/util/strings.hpp"

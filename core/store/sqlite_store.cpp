@@ -10,7 +10,7 @@
 #include <ctime>
 
 #include "core/store/address.hpp"
-#include "core/store/ldap_validate.hpp"
+#include "core/store/validate.hpp"
 #include "core/util/fd.hpp"
 #include "core/util/limits.hpp"
 #include "core/util/strings.hpp"

@@ -1,4 +1,4 @@
-#include "core/store/ldap_validate.hpp"
+#include "core/store/validate.hpp"
 
 #include "core/util/limits.hpp"
 #include "core/util/strings.hpp"

@@ -1,7 +1,6 @@
-// The store's rules for what a row may hold, as LdapStore applies them
-// before it writes: the same rules and messages as SqliteStore, so the
-// conformance suite sees one behaviour. (SqliteStore keeps a private copy of
-// these checks; they belong in one shared file once core/store has an owner.)
+// The store's rules for what a row may hold, applied by every backend
+// (SqliteStore and LdapStore) before it writes: one copy of the checks and
+// messages, so the conformance suite sees one behaviour.
 #pragma once
 
 #include <cstdint>
