@@ -3,7 +3,7 @@
 // SYNOPSIS
 //      yubinctl [-c FILE] COMMAND [ARGS]
 //
-//      yubinctl config [-n] [-x]
+//      yubinctl config [-n] [-x] | --example
 //      yubinctl domain add|set DOMAIN [--max-message-size SIZE] [--quota SIZE] [--active yes|no]
 //      yubinctl domain del DOMAIN [--force]
 //      yubinctl domain list
@@ -35,6 +35,10 @@
 //      named by the "store" parameter and is seen at once by Postfix
 //      (socketmap), Dovecot (passdb/userdb) and the delivery agent: no
 //      postmap, no reload.
+//
+//      config --example prints a yubin.cf in which every parameter is
+//      commented out with its type, documentation and default, generated
+//      from the parameter table (contrib/yubin.cf is this output).
 //
 //      Passwords are read from a prompt without echo (twice), or with
 //      --password-stdin as one line from standard input; never from the
@@ -77,6 +81,7 @@
 #include <CLI/CLI.hpp>
 
 #include "core/config/config.hpp"
+#include "core/config/example.hpp"
 #include "ctl/cert.hpp"
 #include "ctl/check.hpp"
 #include "ctl/ctl.hpp"
@@ -120,10 +125,14 @@ int main(int argc, char** argv) try {
     app.add_option("-c,--config", config_path, "configuration file (default /etc/yubin/yubin.cf)");
 
     // config
-    bool only_non_default = false, expand = false;
+    bool only_non_default = false, expand = false, example = false;
     auto* config_cmd = app.add_subcommand("config", "print the effective configuration");
     config_cmd->add_flag("-n", only_non_default, "only parameters set in the file");
     config_cmd->add_flag("-x", expand, "expand $name references");
+    config_cmd->add_flag("--example", example,
+                         "print a yubin.cf with every parameter commented (contrib/yubin.cf)")
+        ->excludes("-n")
+        ->excludes("-x");
 
     // domain
     auto* domain = app.add_subcommand("domain", "virtual domains");
@@ -320,6 +329,12 @@ int main(int argc, char** argv) try {
         std::cerr << "yubinctl: filter test: this build has no filter engine\n";
         return yubin::ctl::kExitSoftware;
 #endif
+    }
+
+    // The example needs no configuration: it is what a fresh server starts from.
+    if (config_cmd->parsed() && example) {
+        std::cout << yubin::config::example_file();
+        return yubin::ctl::kExitOk;
     }
 
     // A missing default configuration means "all defaults" (a fresh server);
