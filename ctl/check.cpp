@@ -18,10 +18,36 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// 未承諾広告※テスト送信 in ISO-2022-JP, as a mass mailer in Japan would send it.
-constexpr const char* kSpamSubject = "=?ISO-2022-JP?B?GyRCTCQ+NUJ6OS05cCIoJUYlOSVIQXc/LhsoQg==?=";
-constexpr const char* kSpamBody =
-    "\x1b$B$3$l$O\x1b(B yubinctl check \x1b$B$N;n839-9p$G$9!#\x1b(B\r\n";
+// 未承諾広告※テスト送信 ("unsolicited advertisement: test send") as mass
+// mailers in Japan send it: each variant is one check, spam-<name>, so a
+// filter that knows only one charset or one encoding shows up.
+struct SpamVariant {
+    const char* name;     // check name after "spam-"
+    const char* label;    // how the result line describes the Subject
+    const char* subject;  // the Subject field body, already encoded
+    const char* charset;  // Content-Type charset of the body
+    const char* cte;      // Content-Transfer-Encoding
+    const char* body;
+};
+constexpr SpamVariant kSpamVariants[] = {
+    {"iso-2022-jp", "ISO-2022-JP B", "=?ISO-2022-JP?B?GyRCTCQ+NUJ6OS05cCIoJUYlOSVIQXc/LhsoQg==?=",
+     "ISO-2022-JP", "7bit", "\x1b$B$3$l$O\x1b(B yubinctl check \x1b$B$N;n839-9p$G$9!#\x1b(B\r\n"},
+    {"utf-8-b", "UTF-8 B", "=?UTF-8?B?5pyq5om/6Ku+5bqD5ZGK4oC744OG44K544OI6YCB5L+h?=", "UTF-8", "8bit",
+     "\xe3\x81\x93\xe3\x82\x8c\xe3\x81\xaf yubinctl check test\r\n"},
+    // Two encoded words (one may hold at most 75 characters), folded.
+    {"utf-8-q", "UTF-8 Q",
+     "=?UTF-8?Q?=E6=9C=AA=E6=89=BF=E8=AB=BE=E5=BA=83=E5=91=8A?=\r\n"
+     " =?UTF-8?Q?=E2=80=BB=E3=83=86=E3=82=B9=E3=83=88=E9=80=81=E4=BF=A1?=",
+     "UTF-8", "8bit", "\xe3\x81\x93\xe3\x82\x8c\xe3\x81\xaf yubinctl check test\r\n"},
+    {"shift-jis", "Shift_JIS B", "=?Shift_JIS?B?lqKPs5H4jUyNkIGmg2WDWINnkZeQTQ==?=", "Shift_JIS", "8bit",
+     "\x82\xb1\x82\xea\x82\xcd yubinctl check test\r\n"},
+    // Raw 8-bit CP932 in the header, no encoded word: common in old mass mailers.
+    {"shift-jis-8bit", "unencoded 8-bit Shift_JIS",
+     "\x96\xa2\x8f\xb3\x91\xf8\x8dL\x8d\x90\x81\xa6\x83\x65\x83X\x83g\x91\x97\x90M", "Shift_JIS", "8bit",
+     "\x82\xb1\x82\xea\x82\xcd yubinctl check test\r\n"},
+    {"euc-jp", "EUC-JP B", "=?EUC-JP?B?zKS+tcL6ua258KKopcaluaXIwfe/rg==?=", "EUC-JP", "8bit",
+     "\xa4\xb3\xa4\xec\xa4\xcf yubinctl check test\r\n"},
+};
 constexpr std::size_t kRelayBatch = 5;   // probes per connection: stays under smtpd_soft_error_limit
 constexpr std::size_t kMaxFolders = 100;
 
@@ -483,17 +509,27 @@ private:
     }
 
     void spam_send() {
-        if (skipped("spam")) return;
+        bool any = false;
+        for (const auto& v : kSpamVariants) any = any || !skipped(std::string("spam-") + v.name);
+        if (!any) return;
         std::string rcpt = local_rcpt();
         if (rcpt.empty()) {
             report_.warn("spam", "no --local-rcpt or --user: the 未承諾広告 filter not tested");
             return;
         }
+        for (const auto& v : kSpamVariants) {
+            std::string check = std::string("spam-") + v.name;
+            if (!skipped(check)) spam_send_one(v, check, rcpt);
+        }
+    }
+
+    void spam_send_one(const SpamVariant& v, const std::string& check, const std::string& rcpt) {
+        std::string what = std::string("未承諾広告 (") + v.label + " Subject)";
         std::string id = "<yubinctl-spam." + unique_token() + "@" + helo_ + ">";
         std::string msg = "From: <spamtest@" + o_.relay_domain + ">\r\nTo: <" + rcpt + ">\r\nSubject: " +
-                          kSpamSubject + "\r\nDate: " + rfc5322_date() + "\r\nMessage-ID: " + id +
-                          "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n"
-                          "Content-Transfer-Encoding: 7bit\r\n\r\n" + kSpamBody;
+                          v.subject + "\r\nDate: " + rfc5322_date() + "\r\nMessage-ID: " + id +
+                          "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=" + v.charset +
+                          "\r\nContent-Transfer-Encoding: " + v.cte + "\r\n\r\n" + v.body;
         auto opened = smtp_open(o_.smtp_port, false);
         Result<SmtpReply> r = opened ? opened->first.ehlo(helo_).map([](Ehlo) { return SmtpReply{}; })
                                      : Result<SmtpReply>(fail(opened.error()));
@@ -502,17 +538,16 @@ private:
         if (r && r->positive()) r = opened->first.data(msg);
         if (opened) opened->first.quit();
         if (!r) {
-            report_.fail("spam", r.error().what);
+            report_.fail(check, r.error().what);
         } else if (r->code >= 500) {
-            report_.ok("spam", "未承諾広告 (ISO-2022-JP Subject) refused at SMTP: " + reply_text(*r));
+            report_.ok(check, what + " refused at SMTP: " + reply_text(*r));
         } else if (r->code != 250) {
-            report_.warn("spam", "未承諾広告 test message not accepted for <" + rcpt + ">: " + reply_text(*r));
+            report_.warn(check, what + " test message not accepted for <" + rcpt + ">: " + reply_text(*r));
         } else if (rcpt != o_.user || o_.password.empty()) {
-            report_.warn("spam", "未承諾広告 accepted at SMTP (" + reply_text(*r) +
-                                     "); give --user to see where it was filed");
+            report_.warn(check, what + " accepted at SMTP (" + reply_text(*r) +
+                                    "); give --user to see where it was filed");
         } else {
-            spam_id_ = id;
-            spam_reply_ = reply_text(*r);
+            spam_.push_back(SpamSent{check, what, id, reply_text(*r), {}});
             if (!sent_at_) sent_at_ = Clock::now();
         }
     }
@@ -630,17 +665,22 @@ private:
     // Where the test messages ended up: polls IMAP until both are found or
     // delivery_wait has passed.
     void mailbox_checks() {
-        if (test_id_.empty() && spam_id_.empty()) return;
+        if (test_id_.empty() && spam_.empty()) return;
         bool implicit = !skipped("imaps");
         auto s = imap_open(implicit);
         Result<ImapResponse> l = s ? s->login(o_.user, o_.password) : Result<ImapResponse>(fail(s.error()));
         if (!l || !l->ok()) {
             std::string why = "cannot look: IMAP " + (l ? sanitize_for_log(l->tagged.text) : l.error().what);
             if (!test_id_.empty()) report_.fail("delivery", why);
-            if (!spam_id_.empty()) report_.warn("spam", "accepted at SMTP (" + spam_reply_ + "); " + why);
+            for (const auto& m : spam_) report_.warn(m.check, m.what + " accepted at SMTP (" + m.reply + "); " + why);
             return;
         }
-        std::string test_found, spam_found;
+        std::string test_found;
+        auto spam_pending = [&] {
+            for (const auto& m : spam_)
+                if (m.found.empty()) return true;
+            return false;
+        };
         auto deadline = *sent_at_ + o_.delivery_wait;
         double test_secs = 0;
         for (;;) {
@@ -649,7 +689,7 @@ private:
             // folder made by another program in the same second as the last
             // LIST may be missing from the server's list index for a while.
             std::vector<std::string> folders{"INBOX"};
-            if (!spam_id_.empty()) {
+            if (!spam_.empty()) {
                 std::vector<std::string> names{"Junk", "Spam"};
                 auto list = s->command("LIST \"\" \"*\"");
                 if (list && list->ok()) {
@@ -663,7 +703,7 @@ private:
                 }
             }
             for (const auto& f : folders) {
-                if (!test_id_.empty() && !test_found.empty() && (spam_id_.empty() || !spam_found.empty())) break;
+                if ((test_id_.empty() || !test_found.empty()) && !spam_pending()) break;
                 auto q = imap_quote(f);
                 if (!q) continue;
                 auto ex = s->command("EXAMINE " + *q);
@@ -673,9 +713,10 @@ private:
                     test_found = f;
                     test_secs = std::chrono::duration<double>(Clock::now() - *sent_at_).count();
                 }
-                if (!spam_id_.empty() && spam_found.empty() && search(*s, spam_id_)) spam_found = f;
+                for (auto& m : spam_)
+                    if (m.found.empty() && search(*s, m.id)) m.found = f;
             }
-            bool done = (test_id_.empty() || !test_found.empty()) && (spam_id_.empty() || !spam_found.empty());
+            bool done = (test_id_.empty() || !test_found.empty()) && !spam_pending();
             if (done || Clock::now() >= deadline) break;
             std::this_thread::sleep_for(std::chrono::milliseconds(500));
         }
@@ -689,14 +730,14 @@ private:
                 report_.fail("delivery", "test message " + test_id_ + " not in INBOX after " + wait_s);
             }
         }
-        if (!spam_id_.empty()) {
-            if (spam_found.empty())
-                report_.warn("spam", "未承諾広告 accepted at SMTP (" + spam_reply_ + ") and not found in any folder after " +
-                                         wait_s + " (still queued, discarded or quarantined?)");
-            else if (spam_found == "INBOX")
-                report_.fail("spam", "未承諾広告 accepted at SMTP and delivered to INBOX");
+        for (const auto& m : spam_) {
+            if (m.found.empty())
+                report_.warn(m.check, m.what + " accepted at SMTP (" + m.reply + ") and not found in any folder after " +
+                                          wait_s + " (still queued, discarded or quarantined?)");
+            else if (m.found == "INBOX")
+                report_.fail(m.check, m.what + " accepted at SMTP and delivered to INBOX");
             else
-                report_.ok("spam", "未承諾広告 (ISO-2022-JP Subject) accepted and junked into folder " + spam_found);
+                report_.ok(m.check, m.what + " accepted and junked into folder " + m.found);
         }
         s->logout();
     }
@@ -717,7 +758,11 @@ private:
     std::string helo_;
     std::string tls_name_, server_name_, server_ip_;
     std::optional<std::uint64_t> size_limit_;
-    std::string test_id_, spam_id_, spam_reply_;
+    struct SpamSent {
+        std::string check, what, id, reply, found;  // found: the folder, once seen
+    };
+    std::string test_id_;
+    std::vector<SpamSent> spam_;
     std::optional<Clock::time_point> sent_at_;
 };
 
@@ -727,7 +772,8 @@ const std::vector<std::string>& check_names() {
     static const std::vector<std::string> names{
         "smtp", "banner", "ehlo", "ehlo-size", "starttls", "certificate", "size-limit", "size-limit-stream",
         "submission-auth-before-tls", "submission-starttls", "auth-wrong-password", "auth-plain", "auth-login",
-        "relay-control-auth", "smtps", "relay", "relay-control-local", "spam", "imap", "imap-plaintext", "imaps",
+        "relay-control-auth", "smtps", "relay", "relay-control-local", "spam-iso-2022-jp", "spam-utf-8-b",
+        "spam-utf-8-q", "spam-shift-jis", "spam-shift-jis-8bit", "spam-euc-jp", "imap", "imap-plaintext", "imaps",
         "pop3", "pop3-plaintext", "pop3s",
         "delivery"};
     return names;

@@ -111,14 +111,20 @@ check_eq "check against the closed stack exits 0 (took ${secs}s)" "$rc" "0"
 check_contains "final line: nothing failed" ", 0 failed, 0 warnings" "$T/check.out"
 for name in banner ehlo ehlo-size starttls certificate size-limit submission-auth-before-tls \
             submission-starttls auth-wrong-password auth-plain relay-control-auth size-limit-stream \
-            auth-login smtps relay relay-control-local spam imap-plaintext imap imaps pop3-plaintext pop3 \
+            auth-login smtps relay relay-control-local spam-iso-2022-jp spam-utf-8-b spam-utf-8-q \
+            spam-shift-jis spam-shift-jis-8bit spam-euc-jp imap-plaintext imap imaps pop3-plaintext pop3 \
             pop3s delivery; do
     check_eq "check $name ok" "$(grep -c "^ok $name: " "$T/check.out")" "1"
 done
 check_contains "relay: no relays accepted" "ok relay: no relays accepted" "$T/check.out"
 check_contains "certificate verified against --cafile" "matches mail.example.test, chain verified" "$T/check.out"
 check_contains "size limit refused with 552 at MAIL FROM" "ok size-limit: MAIL FROM with SIZE=10240001: 552" "$T/check.out"
-check_contains "未承諾広告 refused at SMTP by yubin-milter" "ok spam: 未承諾広告 (ISO-2022-JP Subject) refused at SMTP: 5" "$T/check.out"
+spam_variants=("iso-2022-jp:ISO-2022-JP B" "utf-8-b:UTF-8 B" "utf-8-q:UTF-8 Q" "shift-jis:Shift_JIS B"
+               "shift-jis-8bit:unencoded 8-bit Shift_JIS" "euc-jp:EUC-JP B")
+for v in "${spam_variants[@]}"; do
+    check_contains "未承諾広告 in ${v#*:} refused at SMTP by yubin-milter" \
+        "ok spam-${v%%:*}: 未承諾広告 (${v#*:} Subject) refused at SMTP: 550 5.7.1" "$T/check.out"
+done
 check_contains "test message found over IMAP" "found in INBOX over IMAP" "$T/check.out"
 nprobes=$(grep -o 'no relays accepted ([0-9]* variants' "$T/check.out" | grep -o '[0-9]*')
 [[ ${nprobes:-0} -ge 30 ]] && ok "at least 30 relay variants probed ($nprobes)" || not_ok "relay variants probed: ${nprobes:-none}"
@@ -206,13 +212,18 @@ spam_only() {  # OUT: only the 未承諾広告 check; its exit status in $rc
 }
 spam_only "$T/junk.out"
 check_eq "未承諾広告 junked: exit 0" "$rc" "0"
-check_contains "未承諾広告 junked: found in Junk over IMAP" \
-    "ok spam: 未承諾広告 (ISO-2022-JP Subject) accepted and junked into folder Junk" "$T/junk.out"
+for v in "${spam_variants[@]}"; do
+    check_contains "未承諾広告 in ${v#*:} junked by yubin-lda: found in Junk over IMAP" \
+        "ok spam-${v%%:*}: 未承諾広告 (${v#*:} Subject) accepted and junked into folder Junk" "$T/junk.out"
+done
 # and with the LDA's filter off it lands in INBOX: a FAIL
 echo "lda_filter = no" >>"$T/yubin.cf"
 spam_only "$T/inbox.out"
 check_eq "未承諾広告 unfiltered: exit 1" "$rc" "1"
-check_contains "未承諾広告 unfiltered: FAIL, delivered to INBOX" "FAIL spam: 未承諾広告 accepted at SMTP and delivered to INBOX" "$T/inbox.out"
+for v in "${spam_variants[@]}"; do
+    check_contains "未承諾広告 in ${v#*:} unfiltered: FAIL, delivered to INBOX" \
+        "FAIL spam-${v%%:*}: 未承諾広告 (${v#*:} Subject) accepted at SMTP and delivered to INBOX" "$T/inbox.out"
+done
 
 # 9. hostile servers: each check fails cleanly and in bounded time, never hangs or crashes
 cat >"$T/hostile.py" <<'PY_EOF'

@@ -98,9 +98,10 @@ head -c $((11 * 1024 * 1024)) /dev/zero | tr '\0' 'x' | fold -w 76 >"$T/big.txt"
 swaks --server 127.0.0.1:$SMTP --from someone@outside.example --to "$USER_ADDR" --body "$T/big.txt" >"$T/big.out" 2>&1
 check_contains "11 MB message refused with 552" "552" "$T/big.out"
 
-# --- 5. 未承諾広告 in three charsets ---------------------------------------------------
+# --- 5. 未承諾広告 in four charsets and both encodings ------------------------------------
 for subj in '=?ISO-2022-JP?B?GyRCTCQ+NUJ6OS05cCIoGyhC?=' '=?Shift_JIS?B?lqKPs5H4jUyNkIGm?=' \
-    '=?UTF-8?B?5pyq5om/6Ku+5bqD5ZGK4oC7?='; do
+    '=?UTF-8?B?5pyq5om/6Ku+5bqD5ZGK4oC7?=' '=?UTF-8?Q?=E6=9C=AA=E6=89=BF=E8=AB=BE=E5=BA=83=E5=91=8A?=' \
+    '=?EUC-JP?B?zKS+tcL6ua258KKopcaluaXIwfe/rg==?='; do
     swaks --server 127.0.0.1:$SMTP --from ad@outside.example --to "$USER_ADDR" \
         --header "Subject: $subj sale" >"$T/ad.out" 2>&1
     check_contains "未承諾広告 rejected ($subj)" "550 5.7.1" "$T/ad.out"

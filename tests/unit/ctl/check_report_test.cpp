@@ -90,7 +90,8 @@ TEST_CASE("check: certificate judgement") {
 TEST_CASE("check: every check name is known to --skip") {
     const auto& names = check_names();
     CHECK(names.size() >= 20);
-    for (const char* n : {"banner", "relay", "relay-control-local", "delivery", "spam", "imaps", "pop3s",
+    for (const char* n : {"banner", "relay", "relay-control-local", "delivery", "spam-iso-2022-jp", "spam-utf-8-b", "spam-utf-8-q",
+                          "spam-shift-jis", "spam-shift-jis-8bit", "spam-euc-jp", "imaps", "pop3s",
                           "auth-plain", "auth-login", "size-limit", "certificate", "smtps"}) {
         CAPTURE(n);
         CHECK(std::find(names.begin(), names.end(), n) != names.end());
