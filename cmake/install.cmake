@@ -1,7 +1,8 @@
 # `cmake --install build [--prefix /usr]`: what a server needs, where Debian
 # keeps such things (see README, "Installing on a real server"):
 #   <prefix>/sbin/yubinctl                    the administrator's command
-#   <prefix>/lib/yubin/yubin-*                daemons and helpers Postfix and Dovecot run
+#   <prefix>/lib/yubin/yubin-*                daemons and helpers Postfix and Dovecot run,
+#                                             and yubin-lda's LDAP store module
 #   <dovecot_moduledir>/auth/libauthdb_yubin.so   wherever the installed Dovecot looks
 #   <prefix>/lib/systemd/system/yubin-*.service   units (their paths follow the prefix)
 #   <prefix>/share/doc/yubin/                 README and the contrib/ examples
@@ -18,6 +19,11 @@ foreach(exe yubin-authd yubin-milter yubin-policyd yubin-lda yubin-checkpassword
     install(TARGETS ${exe} RUNTIME DESTINATION ${YUBIN_INSTALL_LIBEXECDIR})
   endif()
 endforeach()
+# yubin-lda loads the LDAP store from the directory it is in (lda/CMakeLists.txt).
+if(TARGET yubin-store-ldap)
+  install(TARGETS yubin-store-ldap LIBRARY DESTINATION ${YUBIN_INSTALL_LIBEXECDIR}
+          PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+endif()
 if(TARGET yubinctl)
   install(TARGETS yubinctl RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
 endif()

@@ -39,6 +39,7 @@ for b in yubin-authd yubin-milter yubin-policyd yubin-lda yubin-checkpassword; d
     if [[ -x $R/usr/lib/yubin/$b && -f $R/usr/lib/yubin/$b ]]; then ok "/usr/lib/yubin/$b installed"
     else not_ok "/usr/lib/yubin/$b missing"; fi
 done
+check_eq "yubin-lda's LDAP store module beside it, 0644" "$(stat -c %a "$R/usr/lib/yubin/yubin-store-ldap.so" 2>&1)" "644"
 moduledir=$(sed -n "s/^dovecot_moduledir=['\"]\{0,1\}\([^'\"]*\).*/\1/p" /usr/lib/dovecot/dovecot-config)
 check_eq "Dovecot's module dir read from dovecot-config" "$moduledir" "/usr/lib/dovecot/modules"
 mod=$R$moduledir/auth/libauthdb_yubin.so
