@@ -2,11 +2,13 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 
 #include "core/daemon/listen.hpp"
 #include "core/daemon/privileges.hpp"
 #include "core/store/store.hpp"
+#include "core/util/strings.hpp"
 
 namespace yubin::policyd {
 
@@ -36,6 +38,22 @@ ServerOptions server_options(const config::Config& cfg) {
 }
 
 }  // namespace
+
+Result<daemon::ListenOptions> listen_options(const config::Config& cfg) {
+    daemon::ListenOptions lo;
+    lo.backlog = 4096;  // the kernel caps it at net.core.somaxconn
+    std::string mode = cfg.get("policyd_socket_mode");
+    unsigned bits = 0;
+    auto [end, ec] = std::from_chars(mode.data(), mode.data() + mode.size(), bits, 8);
+    if (mode.empty() || ec != std::errc() || end != mode.data() + mode.size() || bits > 0777)
+        return fail(ErrorKind::Config, cfg.path() + ": parameter policyd_socket_mode: \"" +
+                                           sanitize_for_log(mode, 20) +
+                                           "\" is not an octal mode 0000..0777");
+    lo.unix_mode = static_cast<mode_t>(bits);
+    lo.unix_owner = cfg.get("policyd_socket_owner");
+    lo.unix_group = cfg.get("policyd_socket_group");
+    return lo;
+}
 
 Status App::configure(const config::Config& cfg, bool initial) {
     auto settings = PolicySettings::from_config(cfg);
@@ -79,10 +97,9 @@ Result<std::unique_ptr<App>> App::create(const config::Config& cfg, std::string 
     if (!spec)
         return fail(ErrorKind::Config,
                     cfg.path() + ": parameter policyd_listen: " + spec.error().what);
-    daemon::ListenOptions lo;
-    lo.backlog = 4096;    // the kernel caps it at net.core.somaxconn
-    lo.unix_mode = 0666;  // access is guarded by the directory, as Postfix's private/
-    auto fd = daemon::listen_on(*spec, lo);
+    auto lo = listen_options(cfg);
+    if (!lo) return fail(lo.error());
+    auto fd = daemon::listen_on(*spec, *lo);
     if (!fd) return fail(fd.error());
     std::string user = cfg.get("policyd_user");
     if (user.empty() && ::geteuid() == 0)

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/config/config.hpp"
+#include "core/daemon/listen.hpp"
 #include "core/daemon/signals.hpp"
 #include "core/log/logger.hpp"
 #include "core/util/result.hpp"
@@ -21,6 +22,10 @@ namespace yubin::policyd {
 // The state backend named by policyd_state: "memory", "redis:HOST:PORT" or
 // "redis:unix:PATH". Config error for anything else.
 [[nodiscard]] Result<std::unique_ptr<Counters>> open_counters(const config::Config& cfg);
+
+// The unix socket's mode, owner and group (policyd_socket_*) and the
+// backlog. Config error naming the parameter for a mode that is not octal.
+[[nodiscard]] Result<daemon::ListenOptions> listen_options(const config::Config& cfg);
 
 class App {
 public:

@@ -195,6 +195,14 @@ constexpr auto kSchema = std::to_array<Param>({
     {"policyd_sender_login_mode", Type::Enum, "enforce", 0, 0, "off|warn|enforce",
      "An authenticated client may only use its own address and the aliases that lead to it as "
      "MAIL FROM (553 5.7.1 otherwise): off, warn or enforce."},
+    {"policyd_socket_group", Type::String, "", 0, 0, "",
+     "Group of yubin-policyd's unix socket (e.g. postfix, with policyd_socket_mode = 0660); empty "
+     "= the starting user's group."},
+    {"policyd_socket_mode", Type::String, "0666", 0, 0, "",
+     "Permissions of yubin-policyd's unix socket, in octal; 0666 leaves access to the directory "
+     "(as Postfix's private/), 0660 with policyd_socket_group = postfix lets only Postfix in."},
+    {"policyd_socket_owner", Type::String, "", 0, 0, "",
+     "Owner of yubin-policyd's unix socket; empty = the starting user (root)."},
     {"policyd_state", Type::String, "memory", 0, 0, "",
      "Where rate-limit and greylist state lives: memory (this host only), redis:HOST:PORT or "
      "redis:unix:PATH (shared by several hosts)."},
