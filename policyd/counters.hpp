@@ -82,7 +82,8 @@ public:
 namespace yubin::policyd {
 
 // Redis backend: "HOST:PORT", "[IPv6]:PORT" or "unix:PATH". Every update is
-// one Lua script (EVALSHA), so check-and-add is atomic across hosts; keys
+// one Lua script (EVALSHA), so check-and-add is atomic across hosts; a check
+// that adds nothing is one MGET (the estimate computed here); keys
 // carry their window number and expire by themselves after two windows
 // (greylist entries after their retry window or max age). Decisions use the
 // injected time, never Redis's clock, so the two backends answer alike.

@@ -5,7 +5,9 @@
 # END-OF-MESSAGE while another user is not; sender/login mismatch refused;
 # quota-exceeded recipient refused at RCPT; greylisting defers, then accepts
 # on retry; garbage on the policy socket while Postfix keeps being served;
-# SIGHUP reload; SIGTERM stop.
+# SIGHUP reload; SIGTERM stop. A second instance in dry-run mode
+# (policyd_check) listens on a unix socket in Postfix's private/ directory
+# (policyd_socket_group, policyd_socket_mode) and only logs.
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/../lib/postfix.sh"
 source "$(dirname "$0")/../lib/dovecot.sh"
@@ -71,6 +73,30 @@ check_eq "yubin-policyd runs as policyd_user" "$(ps -o user= -p $POLICYD_PID | t
 
 # --- Postfix
 postfix_setup "$PF" "$SMTP_PORT"
+
+# --- a second yubin-policyd in dry-run mode (policyd_check) on a unix socket
+# in Postfix's private/ directory, group postfix mode 0660, asked after the
+# first one: it logs what it would have done and always answers DUNNO.
+mkdir -p "$PF/queue/private"
+chown postfix "$PF/queue/private"
+chmod 0700 "$PF/queue/private"
+sed -e "s|^policyd_listen = .*|policyd_listen = unix:$PF/queue/private/yubin-policy|" \
+    -e '/^policyd_rate_sasl_user/d' -e '/^policyd_greylist/d' "$T/yubin.cf" >"$T/dry.cf"
+cat >>"$T/dry.cf" <<CF
+policyd_socket_group = postfix
+policyd_socket_mode = 0660
+policyd_check = yes
+policyd_rate_sasl_user = messages:1/1h
+CF
+"$BIN/yubin-policyd" -c "$T/dry.cf" -f -v 2>"$T/policyd-dry.log" &
+DRY_PID=$!
+cleanup_hooks+=("kill $DRY_PID 2>/dev/null; wait $DRY_PID 2>/dev/null")
+for i in $(seq 1 100); do
+    [ -S "$PF/queue/private/yubin-policy" ] && break
+    sleep 0.1
+done
+check_eq "dry-run policyd's socket: root, group postfix, mode 0660" \
+    "$(stat -c '%U %G %a' "$PF/queue/private/yubin-policy" 2>&1)" "root postfix 660"
 printf 'taro@example.com x\njiro@example.com x\nhanako@example.com x\ninfo@example.com x\n' >"$PF/etc/vmailbox"
 postfix_conf "$PF" \
     "virtual_mailbox_domains = example.com" \
@@ -81,8 +107,8 @@ postfix_conf "$PF" \
     "smtpd_sasl_auth_enable = yes" \
     "smtpd_sasl_type = dovecot" \
     "smtpd_sasl_path = $DC/run/auth-client" \
-    "smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:$POLICY_PORT" \
-    "smtpd_end_of_data_restrictions = check_policy_service inet:127.0.0.1:$POLICY_PORT"
+    "smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:$POLICY_PORT check_policy_service unix:private/yubin-policy" \
+    "smtpd_end_of_data_restrictions = check_policy_service inet:127.0.0.1:$POLICY_PORT check_policy_service unix:private/yubin-policy"
 if ! postfix_start "$PF"; then not_ok "postfix start"; finish; exit 1; fi
 ok "Postfix, Dovecot SASL and yubin-policyd running"
 
@@ -107,6 +133,8 @@ check_contains "taro message 3 to a local user accepted, not greylisted" "250 2.
 send taro4 $(auth taro@example.com taro-pw) --from taro@example.com --to a4@example.org
 check_contains "taro message 4 deferred (rate limit, at RCPT)" \
     "450 4.7.1 <a4@example.org>: Recipient address rejected: Rate limit exceeded (3 messages per 1h)" "$T/taro4.out"
+check_contains "dry-run policyd (via unix:private/yubin-policy) logged the deferral it did not make" \
+    "warn: would defer: RCPT from localhost[127.0.0.1]: rate limit 1 messages per 1h exceeded for sasl_username" "$T/policyd-dry.log"
 send jiro1 $(auth jiro@example.com jiro-pw) --from jiro@example.com --to b1@example.org
 check_contains "jiro is not limited by taro's count" "250 2.0.0 Ok: queued" "$T/jiro1.out"
 
