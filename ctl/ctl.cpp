@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -13,6 +14,7 @@
 
 #include "core/auth/authenticator.hpp"
 #include "core/store/address.hpp"
+#include "core/store/migrate.hpp"
 #include "core/util/limits.hpp"
 #include "core/util/strings.hpp"
 #include "ctl/import.hpp"
@@ -91,14 +93,20 @@ int Ctl::report(const Error& e) {
 
 Result<store::Store*> Ctl::store() {
     if (store_) return store_.get();
+    auto s = open_spec(cfg_.get("store"), false);
+    if (!s) return fail(s.error());
+    store_ = std::move(*s);
+    return store_.get();
+}
+
+Result<std::unique_ptr<store::Store>> Ctl::open_spec(const std::string& spec, bool read_only) {
     store::StoreOptions opt;
     opt.recipient_delimiter = cfg_.get("recipient_delimiter");
     opt.busy_timeout = std::chrono::seconds(cfg_.get_int("store_busy_timeout"));
-    opt.read_only = false;
-    std::string spec = cfg_.get("store");
+    opt.read_only = read_only;
     // The first yubinctl run on a new server creates the database; make its
     // directory too, readable by the yubin daemons' group only.
-    if (spec.starts_with("sqlite:")) {
+    if (!read_only && spec.starts_with("sqlite:")) {
         std::filesystem::path dir = std::filesystem::path(spec.substr(7)).parent_path();
         std::error_code ec;
         if (!dir.empty() && !std::filesystem::exists(dir, ec)) {
@@ -106,10 +114,7 @@ Result<store::Store*> Ctl::store() {
             if (!ec) ::chmod(dir.c_str(), 0750);
         }
     }
-    auto s = store::open_store(spec, opt);
-    if (!s) return fail(s.error());
-    store_ = std::move(*s);
-    return store_.get();
+    return store::open_store(spec, opt);
 }
 
 Result<passwd::Secret> Ctl::read_password(const PasswordSource& src) {
@@ -583,6 +588,42 @@ int Ctl::import(const ImportFiles& files) {
                            passwords.added, passwords.skipped, aliases.added, aliases.skipped,
                            plan.problems.size());
     return plan.problems.empty() ? kExitOk : kExitDataErr;
+}
+
+int Ctl::store_migrate(const std::string& from, const std::string& to_spec) {
+    const std::string to = to_spec.empty() ? cfg_.get("store") : to_spec;
+    if (from == to) {
+        io_.err << "yubinctl: store migrate: --from and --to name the same store: " << from << '\n';
+        return kExitUsage;
+    }
+    // A mistyped source must not become a new empty database (and a silent
+    // "0 added"): the source is opened read-only and must exist.
+    if (from.starts_with("sqlite:") && ::access(from.c_str() + 7, F_OK) != 0) {
+        io_.err << "yubinctl: store migrate: " << from.substr(7) << ": "
+                << std::strerror(errno) << '\n';
+        return kExitNoInput;
+    }
+    auto src = open_spec(from, true);
+    if (!src) return report(src.error());
+    auto dst = open_spec(to, false);
+    if (!dst) return report(dst.error());
+
+    store::MigrateSummary summary;
+    auto st = store::migrate_store(**src, **dst, io_.out, &summary);
+    if (!st) {
+        int code = report(st.error());
+        if (is_temporary(st.error().kind))
+            io_.err << "yubinctl: store migrate: stopped; what was copied stays, run the same "
+                       "command again to finish\n";
+        return code;
+    }
+    if (summary.added() == 0)
+        io_.out << "store migrate: nothing to do, " << to << " already has everything in "
+                << from << '\n';
+    else
+        io_.out << "store migrate: " << summary.added() << " entries copied from " << from
+                << " to " << to << '\n';
+    return kExitOk;
 }
 
 }  // namespace yubin::ctl

@@ -86,8 +86,16 @@ public:
 
     int import(const ImportFiles&);
 
+    // Copies the store `from` into the store `to` (specs as the "store"
+    // parameter; `to` empty = the configured store) with store::migrate_store.
+    int store_migrate(const std::string& from, const std::string& to);
+
 private:
     [[nodiscard]] Result<store::Store*> store();
+    // Opens the store named by `spec` (creating a new SQLite file and its
+    // directory unless read_only).
+    [[nodiscard]] Result<std::unique_ptr<store::Store>> open_spec(const std::string& spec,
+                                                                  bool read_only);
     // Parses ADDRESS, opens the store and fetches the mailbox: NotFound, BadInput or Temp.
     [[nodiscard]] Result<store::Mailbox> existing_mailbox(const std::string& address);
     [[nodiscard]] Result<passwd::Secret> read_password(const PasswordSource&);

@@ -20,6 +20,7 @@
 //      yubinctl auth test ADDRESS < password
 //      yubinctl import [--virtual-domains FILE] [--virtual FILE] [--aliases FILE]
 //                  [--dovecot-passwd FILE] [--strict] [--dry-run]
+//      yubinctl store migrate --from STORE [--to STORE]
 //      yubinctl filter test [--rules FILE] [-v] < message
 //      yubinctl cert --host NAME [--host NAME...] [--key FILE] [--cert FILE | --csr FILE]
 //                  [--days N] [--type rsa|ec] [--force]
@@ -44,6 +45,12 @@
 //      --password-stdin as one line from standard input; never from the
 //      command line, where other users could read them in ps(1).
 //
+//      store migrate copies a whole store into another (SQLite into an LDAP
+//      directory, or back): every domain, mailbox (password hash, limits,
+//      Maildir) and alias. What the target already has is skipped and left
+//      as it is, so a second run changes nothing and says so, and an
+//      interrupted run is finished by running it again.
+//
 //      cert makes a private key (RSA 3072 or EC P-256) and a self-signed
 //      certificate with subjectAltName for the given names (DNS names or IP
 //      addresses), or a certificate signing request for a real CA (--csr).
@@ -67,6 +74,9 @@
 //      66 import file unreadable; 67 unknown domain, user or alias;
 //      75 temporary failure (store locked or unavailable: try again);
 //      78 configuration error. check: 0 nothing failed, 1 a check failed.
+//      store migrate: 0 everything copied (or already there); 65 some rows
+//      refused by the target (the rest copied); 66 source file missing; 75
+//      a store unreachable (run it again: what was copied is skipped).
 // SECURITY
 //      Run by root or by the owner of the store. Reads passwords from the
 //      terminal or standard input only, and wipes them after hashing.
@@ -220,6 +230,18 @@ int main(int argc, char** argv) try {
     import->add_flag("--strict", files.strict, "abort on any bad line, writing nothing");
     import->add_flag("--dry-run", files.dry_run, "report what would change, write nothing");
 
+    // store
+    std::string migrate_from, migrate_to;
+    auto* store_cmd = app.add_subcommand("store", "the user store as a whole");
+    store_cmd->require_subcommand(1);
+    auto* store_migrate = store_cmd->add_subcommand(
+        "migrate", "copy every domain, mailbox and alias into another store (idempotent)");
+    store_migrate->add_option("--from", migrate_from, "source store: sqlite:PATH or ldap:FILE")
+        ->required();
+    store_migrate->add_option("--to", migrate_to,
+                              "target store: sqlite:PATH or ldap:FILE (default: the store "
+                              "parameter)");
+
     // filter
     auto* filter = app.add_subcommand("filter", "the message filter");
     filter->require_subcommand(1);
@@ -369,6 +391,7 @@ int main(int argc, char** argv) try {
     if (alias_list->parsed()) return ctl.alias_list(list_domain);
     if (auth_test->parsed()) return ctl.auth_test(address);
     if (import->parsed()) return ctl.import(files);
+    if (store_migrate->parsed()) return ctl.store_migrate(migrate_from, migrate_to);
     std::cerr << app.help();
     return yubin::ctl::kExitUsage;
 } catch (const std::exception& e) {

@@ -8,16 +8,6 @@
 namespace yubin::store {
 namespace {
 
-struct MigrateCounts {
-    std::size_t added = 0;
-    std::size_t skipped = 0;  // already in the target: left as it is there
-    std::size_t failed = 0;   // refused by the target (reported), the rest goes on
-};
-
-struct MigrateReport {
-    MigrateCounts domains, mailboxes, aliases;
-};
-
 // Temp and Internal end the run; anything else is one refused row.
 bool stops_run(const Error& e) {
     return is_temporary(e.kind) || e.kind == ErrorKind::Config;
@@ -59,8 +49,10 @@ Result<bool> found(const R& r) {
 
 }  // namespace
 
-Status migrate_store(Store& from, Store& to, std::ostream& report) {
-    MigrateReport out;
+Status migrate_store(Store& from, Store& to, std::ostream& report, MigrateSummary* summary) {
+    MigrateSummary scratch;
+    MigrateSummary& out = summary ? *summary : scratch;
+    out = MigrateSummary{};
 
     auto domains = from.list_domains();
     if (!domains) return fail(domains.error());

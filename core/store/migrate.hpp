@@ -2,6 +2,7 @@
 // --to ldap:FILE` (and any other pair of backends).
 #pragma once
 
+#include <cstddef>
 #include <ostream>
 
 #include "core/store/store.hpp"
@@ -24,6 +25,19 @@ namespace yubin::store {
 // aliases). Temp/Internal from either store stops the run
 // at once and is returned (rerun later); if any row failed the result is
 // BadInput "N rows were not copied" after everything else was copied.
-[[nodiscard]] Status migrate_store(Store& from, Store& to, std::ostream& report);
+//
+// `summary`, when given, receives the counts (also on failure: what was done
+// before the run stopped), so a caller can say "nothing to do".
+struct MigrateCounts {
+    std::size_t added = 0;
+    std::size_t skipped = 0;  // already in the target: left as it is there
+    std::size_t failed = 0;   // refused by the target (reported), the rest goes on
+};
+struct MigrateSummary {
+    MigrateCounts domains, mailboxes, aliases;
+    [[nodiscard]] std::size_t added() const { return domains.added + mailboxes.added + aliases.added; }
+};
+[[nodiscard]] Status migrate_store(Store& from, Store& to, std::ostream& report,
+                                   MigrateSummary* summary = nullptr);
 
 }  // namespace yubin::store

@@ -98,7 +98,10 @@ TEST_CASE("store: migrate_store copies SQLite into LDAP, and a rerun changes not
     CHECK(r->front() == "x@example.com");
 
     std::ostringstream again;
-    CHECK(status_of(migrate_store(*from.s, *to, again)) == "ok");
+    MigrateSummary summary;
+    CHECK(status_of(migrate_store(*from.s, *to, again, &summary)) == "ok");
+    CHECK(summary.added() == 0);
+    CHECK(summary.mailboxes.skipped == 2);
     CHECK(again.str() ==
           "domains: 0 added, 2 skipped, 0 failed\n"
           "mailboxes: 0 added, 2 skipped, 0 failed\n"
