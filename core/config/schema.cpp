@@ -244,10 +244,14 @@ constexpr auto kSchema = std::to_array<Param>({
      "LDAP attribute that holds a mailbox's password hash in Dovecot's {SCHEME}hash form."},
     {"store_ldap_start_tls", Type::Bool, "no", 0, 0, "",
      "Use StartTLS on ldap:// connections and refuse to go on without it (certificates checked as "
-     "in /etc/ldap/ldap.conf); ldaps:// URIs need no StartTLS."},
+     "store_ldap_tls_ca_file says); ldaps:// URIs need no StartTLS."},
     {"store_ldap_timeout", Type::Time, "5s", 1, 300, "",
      "Time limit for connecting to the LDAP server and for each LDAP operation; past it the lookup "
      "is a temporary failure."},
+    {"store_ldap_tls_ca_file", Type::String, "", 0, 0, "",
+     "PEM file of the CA certificate(s) that sign the LDAP server's certificate (StartTLS and "
+     "ldaps://), checked with the host name of store_ldap_uri; empty = the TLS_CACERT of "
+     "/etc/ldap/ldap.conf. An untrusted certificate is a temporary failure."},
     {"store_ldap_uri", Type::String, "ldap://127.0.0.1/", 0, 0, "",
      "LDAP server(s) of the LDAP store, ldap:// or ldaps:// URIs separated by spaces (tried in "
      "order)."},

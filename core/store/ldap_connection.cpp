@@ -138,6 +138,20 @@ Status LdapStore::connect() {
     ldap_set_option(ld_, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
     ldap_set_option(ld_, LDAP_OPT_NETWORK_TIMEOUT, &tv);
     ldap_set_option(ld_, LDAP_OPT_TIMEOUT, &tv);
+    if (!ldap_.tls_ca_file.empty()) {
+        // Per handle: a new TLS context with only this CA, certificates
+        // demanded (whatever TLS_REQCERT in ldap.conf says).
+        int demand = LDAP_OPT_X_TLS_DEMAND, is_server = 0;
+        if (ldap_set_option(ld_, LDAP_OPT_X_TLS_CACERTFILE, ldap_.tls_ca_file.c_str()) !=
+                LDAP_OPT_SUCCESS ||
+            ldap_set_option(ld_, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != LDAP_OPT_SUCCESS ||
+            ldap_set_option(ld_, LDAP_OPT_X_TLS_NEWCTX, &is_server) != LDAP_OPT_SUCCESS) {
+            disconnect();
+            return fail(ErrorKind::Temp, "store_ldap_tls_ca_file " +
+                                             sanitize_for_log(ldap_.tls_ca_file) +
+                                             ": cannot be used as CA certificates");
+        }
+    }
     if (ldap_.start_tls) {
         if (int rc = ldap_start_tls_s(ld_, nullptr, nullptr); rc != LDAP_SUCCESS) {
             Error e = ldap_error(rc, "StartTLS", false);

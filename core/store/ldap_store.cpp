@@ -163,6 +163,7 @@ Result<LdapOptions> ldap_options_from_config(const config::Config& cfg) {
     o.base_dn = cfg.get("store_ldap_base_dn");
     o.bind_dn = cfg.get("store_ldap_bind_dn");
     o.start_tls = cfg.get_bool("store_ldap_start_tls");
+    o.tls_ca_file = cfg.get("store_ldap_tls_ca_file");
     o.timeout = std::chrono::seconds(cfg.get_int("store_ldap_timeout"));
     o.cache_ttl = std::chrono::seconds(cfg.get_int("store_ldap_cache_ttl"));
     o.negative_cache_ttl = std::chrono::seconds(cfg.get_int("store_ldap_negative_cache_ttl"));

@@ -72,6 +72,7 @@ struct LdapOptions {
     std::string bind_dn{};        // empty = anonymous
     std::string bind_password{};  // the contents of store_ldap_bind_pw_file
     bool start_tls = false;
+    std::string tls_ca_file{};    // CA certificates for StartTLS / ldaps; empty = ldap.conf's
     std::chrono::milliseconds timeout{5000};
     std::chrono::milliseconds cache_ttl{30000};           // 0 = no positive cache
     std::chrono::milliseconds negative_cache_ttl{10000};  // 0 = no negative cache

@@ -16,6 +16,10 @@
 #                                write everything, userPassword included
 #   ou=yubin,dc=example,dc=com   an empty store base
 # Anonymous clients may only bind. Nothing outside DIR is written.
+#
+# TLS: with SLAPD_TLS_CERT and SLAPD_TLS_KEY (PEM files) set when
+# slapd_setup runs, slapd offers StartTLS with that certificate; with
+# SLAPD_LDAPS_PORT also set it listens on ldaps://127.0.0.1:SLAPD_LDAPS_PORT/.
 
 SLAPD_SUFFIX="dc=example,dc=com"
 SLAPD_ADMIN_DN="cn=admin,dc=example,dc=com"
@@ -32,7 +36,11 @@ slapd_setup() {
     printf '%s' "$SLAPD_BIND_PW" >"$dir/bind.pw"
     chmod 0600 "$dir/bind.pw"
     echo "$port" >"$dir/port"
-    local modules="olcModuleLoad: back_mdb"
+    local modules="olcModuleLoad: back_mdb" tls=""
+    if [[ -n ${SLAPD_TLS_CERT:-} ]]; then
+        tls=$'\n'"olcTLSCertificateFile: $SLAPD_TLS_CERT"$'\n'"olcTLSCertificateKeyFile: $SLAPD_TLS_KEY"
+        [[ -n ${SLAPD_LDAPS_PORT:-} ]] && echo "$SLAPD_LDAPS_PORT" >"$dir/ldaps_port"
+    fi
     [[ $role == provider ]] && modules+=$'\n'"olcModuleLoad: syncprov"
     {
         cat <<EOF
@@ -41,7 +49,7 @@ objectClass: olcGlobal
 cn: config
 olcPidFile: $dir/slapd.pid
 olcArgsFile: $dir/slapd.args
-olcLogLevel: none
+olcLogLevel: none$tls
 
 dn: cn=module{0},cn=config
 objectClass: olcModuleList
@@ -138,9 +146,11 @@ EOF
 # slapd_start DIR: starts the slapd set up in DIR and waits (up to 15 s) until
 # it answers a search.
 slapd_start() {
-    local dir=$1 port i
+    local dir=$1 port i urls
     port=$(cat "$dir/port")
-    slapd -F "$dir/slapd.d" -h "ldap://127.0.0.1:$port/" -n "yubin-test-slapd-$port" \
+    urls="ldap://127.0.0.1:$port/"
+    [[ -s $dir/ldaps_port ]] && urls+=" ldaps://127.0.0.1:$(cat "$dir/ldaps_port")/"
+    slapd -F "$dir/slapd.d" -h "$urls" -n "yubin-test-slapd-$port" \
         >>"$dir/slapd.log" 2>&1 || {
         cat "$dir/slapd.log" >&2
         return 1
