@@ -3,34 +3,38 @@
 #
 #   smtp-source (8 sessions) -> Postfix smtpd -> queue -> smtp -> smtp-sink
 #
-# Three configurations, interleaved over ROUNDS rounds so that a change in
-# machine load hits all of them alike:
-#   none    Postfix without a milter
-#   yubin   yubin-milter with every check: relay decision with a store
-#           lookup per recipient (no trusted networks), size limits counted
-#           over the body, the default 未承諾広告 rule on the Subject
-#   python  a trivial python3-milter that only reads the Subject
-# Each run sends MESSAGES messages of SIZE bytes and is timed from the first
-# connection until smtp-source has handed over the last one (the milter works
-# during that phase; delivery to smtp-sink does not involve it, and the queue
-# is drained untimed before the next run). A run counts only if Postfix
-# queued every message (log lines "queued as" / smtp-sink). Prints
-# messages/s per run, the medians, the ratios to "none" and the peak resident
-# memory and CPU time per message of each milter process over the whole
-# benchmark (throughput on a shared machine is noisy; CPU time is not).
+# One Postfix with three smtpd services that differ only in smtpd_milters,
+# so switching configuration needs no reload:
+#   none    port 24525, no milter
+#   yubin   port 24527, yubin-milter with every check: relay decision with
+#           store lookups per recipient (no trusted networks), size limits
+#           counted over the body, the default 未承諾広告 rule on the Subject
+#   python  port 24528, a trivial python3-milter that only reads the Subject
+# A round sends MESSAGES messages of SIZE bytes through each service, in an
+# order that rotates from round to round, timed from the first connection
+# until smtp-source has handed over the last message (the milter works
+# during that phase; the queue is drained untimed before the next run). A
+# run counts only if every message was delivered to smtp-sink. Short rounds,
+# many of them, and a ratio per round (each milter against "none" of the
+# same round) keep a change in machine load from favouring one side; the
+# summary is the median ratio with its spread (quartiles, min-max).
+# CPU time per message of each milter process (user+sys over the whole
+# benchmark, libmilter's and Python's threads included) and the peak
+# resident memory (VmHWM) do not depend on the machine's load.
 #
-# Usage (root): YUBIN_BIN=build/bin bench/milter/run.sh [MESSAGES] [ROUNDS] [SIZE]
-# Ports 24525 (smtpd) and 24526 (smtp-sink).
+# Usage (root): YUBIN_BIN=build-rel/bin bench/milter/run.sh [MESSAGES] [ROUNDS] [SIZE]
+# Ports 24525-24528. Run it in scripts/isolated.
 set -u
 : "${YUBIN_BIN:?set YUBIN_BIN to the directory holding yubin-milter and yubinctl}"
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../tests/integration/lib/tap.sh"
 source "$here/../../tests/integration/lib/postfix.sh"
-MESSAGES=${1:-2000}
-ROUNDS=${2:-3}
+MESSAGES=${1:-400}
+ROUNDS=${2:-12}
 SIZE=${3:-4096}
-SMTP=24525
 SINK=24526
+declare -A PORT=([none]=24525 [yubin]=24527 [python]=24528)
+CONFIGS=(none yubin python)
 
 cat >"$T/yubin.cf" <<CF
 store = sqlite:$T/db/yubin.db
@@ -54,29 +58,24 @@ cleanup_hooks+=("kill $sink_pid 2>/dev/null")
 for i in $(seq 1 50); do [[ -S "$T/yubin.sock" && -S "$T/python.sock" ]] && break; sleep 0.1; done
 chmod 0666 "$T/python.sock"
 
-postfix_setup "$T/pf" $SMTP
+postfix_setup "$T/pf" "${PORT[none]}"
 postfix_conf "$T/pf" "mynetworks = 127.0.0.0/8" "relay_domains = example.jp" \
     "relayhost = [127.0.0.1]:$SINK" "milter_default_action = tempfail" \
     "default_destination_concurrency_limit = 20" "smtpd_milters ="
+for c in yubin python; do
+    postfix_service "$T/pf" "127.0.0.1:${PORT[$c]} inet n - n - - smtpd -o smtpd_milters=unix:$T/$c.sock"
+done
 postfix_start "$T/pf" || exit 1
 
-run() {  # CONFIG -> messages/s
-    local milter=""
-    case $1 in
-        yubin) milter="unix:$T/yubin.sock" ;;
-        python) milter="unix:$T/python.sock" ;;
-    esac
-    postfix_conf "$T/pf" "smtpd_milters = $milter"
-    postfix_reload "$T/pf"
-    sleep 2
+run() {  # CONFIG -> messages/s (0 if a message was lost)
     local start end before after
     before=$(grep -c ' status=sent' "$T/pf/log/postfix.log")
     start=$(date +%s%N)
     smtp-source -s 8 -m "$MESSAGES" -l "$SIZE" -f sender@client.example.net -t taro@example.jp \
-        127.0.0.1:$SMTP >"$T/source.out" 2>&1
+        127.0.0.1:"${PORT[$1]}" >"$T/source.out" 2>&1
     end=$(date +%s%N)
     postfix_wait_queue_empty "$T/pf" 600
-    sleep 0.5
+    sleep 0.3
     after=$(grep -c ' status=sent' "$T/pf/log/postfix.log")
     if [[ $((after - before)) -ne $MESSAGES ]]; then
         echo "run $1: only $((after - before)) of $MESSAGES delivered:" >&2
@@ -84,41 +83,72 @@ run() {  # CONFIG -> messages/s
         echo 0
         return
     fi
-    echo "$MESSAGES $start $end" | awk '{printf "%.0f", $1 / (($3 - $2) / 1e9)}'
+    echo "$MESSAGES $start $end" | awk '{printf "%.1f", $1 / (($3 - $2) / 1e9)}'
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+# stats: numbers on stdin -> "median q1 q3 min max"
+stats() {
+    sort -g | awk '{a[NR] = $1}
+        function q(p,   i) { i = 1 + p * (NR - 1); return a[int(i)] + (i - int(i)) * (a[int(i) + 1] - a[int(i)]) }
+        END {printf "%.3f %.3f %.3f %.3f %.3f\n", q(0.5), q(0.25), q(0.75), a[1], a[NR]}'
+}
 
-declare -A results cpu
-cpu[yubin]=0
-cpu[python]=0
+# One unmeasured message through each service first: smtpd processes,
+# milter connections and the store are warm for every configuration alike.
+for c in "${CONFIGS[@]}"; do
+    smtp-source -m 8 -s 8 -f sender@client.example.net -t taro@example.jp 127.0.0.1:"${PORT[$c]}" \
+        >/dev/null 2>&1
+done
+postfix_wait_queue_empty "$T/pf" 60
+
+declare -A rate ratio
+ticks_yubin=0
+ticks_python=0
 hz=$(getconf CLK_TCK)
 for r in $(seq 1 "$ROUNDS"); do
-    for c in none yubin python; do
-        [[ $c == yubin ]] && before=$(cpu_ticks $yubin_pid)
-        [[ $c == python ]] && before=$(cpu_ticks $python_pid)
-        v=$(run $c)
-        [[ $c == yubin ]] && cpu[yubin]=$((cpu[yubin] + $(cpu_ticks $yubin_pid) - before))
-        [[ $c == python ]] && cpu[python]=$((cpu[python] + $(cpu_ticks $python_pid) - before))
-        results[$c]+="$v "
-        echo "round $r: $c $v msg/s"
+    shift_by=$(((r - 1) % 3))
+    order=("${CONFIGS[@]:shift_by}" "${CONFIGS[@]:0:shift_by}")
+    declare -A v=()
+    for c in "${order[@]}"; do
+        [[ $c == yubin ]] && t0=$(cpu_ticks $yubin_pid)
+        [[ $c == python ]] && t0=$(cpu_ticks $python_pid)
+        v[$c]=$(run "$c")
+        [[ $c == yubin ]] && ticks_yubin=$((ticks_yubin + $(cpu_ticks $yubin_pid) - t0))
+        [[ $c == python ]] && ticks_python=$((ticks_python + $(cpu_ticks $python_pid) - t0))
+        rate[$c]+="${v[$c]} "
     done
+    line="round $r:"
+    for c in "${CONFIGS[@]}"; do line+=" $c ${v[$c]}"; done
+    for c in yubin python; do
+        x=$(awk -v a="${v[$c]}" -v b="${v[none]}" 'BEGIN {if (b > 0) printf "%.3f", a / b; else print "nan"}')
+        [[ $x != nan ]] && ratio[$c]+="$x "
+        line+="  $c/none $x"
+    done
+    echo "$line msg/s"
 done
-rejected=$(grep -c 'reject\|defer' "$T/yubin.log" || true)
-none=$(echo ${results[none]} | tr ' ' '\n' | median)
+
 echo
-echo "messages per run: $MESSAGES x $SIZE bytes, 8 sessions, $ROUNDS rounds (medians)"
-for c in none yubin python; do
-    m=$(echo ${results[$c]} | tr ' ' '\n' | median)
-    printf '%-7s %6s msg/s   ratio %s\n' "$c" "$m" "$(awk -v a="$m" -v b="$none" 'BEGIN {printf "%.2f", a / b}')"
+echo "$MESSAGES x $SIZE-byte messages per run, 8 sessions, $ROUNDS interleaved rounds"
+printf '%-7s %28s   %s\n' "" "msg/s median [q1-q3] min-max" "ratio to none per round: median [q1-q3] min-max"
+for c in "${CONFIGS[@]}"; do
+    read -r m q1 q3 lo hi < <(echo ${rate[$c]} | tr ' ' '\n' | stats)
+    line=$(printf '%-7s %6.0f [%4.0f-%4.0f] %4.0f-%-4.0f' "$c" "$m" "$q1" "$q3" "$lo" "$hi")
+    if [[ $c != none ]]; then
+        read -r m q1 q3 lo hi < <(echo ${ratio[$c]} | tr ' ' '\n' | stats)
+        line+=$(printf '        %.2f [%.2f-%.2f] %.2f-%.2f' "$m" "$q1" "$q3" "$lo" "$hi")
+    fi
+    echo "$line"
 done
-# CPU per message is independent of what else runs on the machine.
+total=$((MESSAGES * ROUNDS))
 for c in yubin python; do
-    echo "$c milter CPU: $(awk -v t="${cpu[$c]}" -v hz="$hz" -v n=$((MESSAGES * ROUNDS)) \
-        'BEGIN {printf "%.3f ms per message", t * 1000 / hz / n}')"
+    t=ticks_$c
+    echo "$c milter CPU: $(awk -v t="${!t}" -v hz="$hz" -v n=$total \
+        'BEGIN {printf "%.3f ms per message (%d ticks over %d messages)", t * 1000 / hz / n, t, n}')"
 done
 echo "yubin-milter peak memory (VmHWM): $(awk '/VmHWM/ {print $2, $3}' /proc/$yubin_pid/status)"
 echo "python milter peak memory (VmHWM): $(awk '/VmHWM/ {print $2, $3}' /proc/$python_pid/status)"
-echo "yubin-milter refusals or deferrals during the run: $rejected (want 0)"
+rejected=$(grep -c 'reject\|defer\|error' "$T/yubin.log" || true)
+echo "yubin-milter refusals, deferrals or errors during the run: $rejected (want 0)"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
