@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/util/listen_address.hpp"
 #include "core/util/result.hpp"
 
 namespace yubin::config {
@@ -43,14 +44,9 @@ std::span<const Param> schema();                 // sorted by name, names unique
 const Param* find_param(std::string_view name);  // nullptr if unknown
 inline constexpr std::string_view kDefaultPath = "/etc/yubin/yubin.cf";
 
-// A parsed Listen value: "" (disabled), "unix:/path" or "inet:host:port".
-struct ListenAddress {
-    enum class Kind { Disabled, Unix, Inet };
-    Kind kind = Kind::Disabled;
-    std::string path;        // Unix: absolute socket path
-    std::string host;        // Inet: IPv4 address, IPv6 address without [], or name
-    std::uint16_t port = 0;  // Inet: 1..65535
-};
+// A parsed Listen value: "" (disabled), "unix:/path" or "inet:host:port"
+// (core/util/listen_address.hpp: one grammar for config and daemons).
+using ::yubin::ListenAddress;
 
 class Config {
 public:

@@ -1,9 +1,6 @@
 #include "core/config/value.hpp"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
-#include <netinet/in.h>
-#include <sys/un.h>
 
 #include <charconv>
 
@@ -34,20 +31,6 @@ std::optional<std::int64_t> parse_unsigned(std::string_view s) {
 std::string range_text(std::int64_t min, std::int64_t max) {
     if (max == kNoMax) return fmt::format(">= {}", min);
     return fmt::format("{}..{}", min, max);
-}
-
-bool valid_hostname(std::string_view h) {
-    if (h.empty() || h.size() > 253) return false;
-    for (auto label : split_any(h, ".")) {
-        if (label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
-        for (char c : label) {
-            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '-';
-            if (!ok) return false;
-        }
-    }
-    // split_any drops empty labels; reject "a..b", ".a" and "a." explicitly.
-    return h.front() != '.' && h.back() != '.' && h.find("..") == std::string_view::npos;
 }
 
 }  // namespace
@@ -106,57 +89,7 @@ Result<std::int64_t> parse_time(std::string_view v, char default_unit) {
 }
 
 Result<ListenAddress> parse_listen(std::string_view v) {
-    auto bad = [&](std::string_view why) {
-        return fail(ErrorKind::Config,
-                    fmt::format("invalid listen address \"{}\": {}", shown(v), why));
-    };
-    ListenAddress out;
-    if (v.empty()) return out;
-    if (v.starts_with("unix:")) {
-        std::string_view path = v.substr(5);
-        if (path.empty() || path.front() != '/') return bad("socket path must be absolute");
-        // sun_path holds the path and its terminating NUL.
-        if (path.size() >= sizeof(sockaddr_un{}.sun_path)) return bad("socket path too long");
-        out.kind = ListenAddress::Kind::Unix;
-        out.path = std::string(path);
-        return out;
-    }
-    if (!v.starts_with("inet:")) return bad("expected unix:PATH or inet:HOST:PORT");
-    std::string_view rest = v.substr(5);
-    std::string_view host;
-    std::string_view port;
-    if (rest.starts_with("[")) {
-        auto close = rest.find(']');
-        if (close == std::string_view::npos) return bad("missing \"]\"");
-        host = rest.substr(1, close - 1);
-        rest.remove_prefix(close + 1);
-        if (!rest.starts_with(":")) return bad("expected \":PORT\" after \"]\"");
-        port = rest.substr(1);
-        in6_addr a6{};
-        if (!inet_pton(AF_INET6, std::string(host).c_str(), &a6))
-            return bad("invalid IPv6 address");
-    } else {
-        auto colon = rest.rfind(':');
-        if (colon == std::string_view::npos) return bad("missing \":PORT\"");
-        host = rest.substr(0, colon);
-        port = rest.substr(colon + 1);
-        if (host.empty()) return bad("missing host");
-        if (host.find(':') != std::string_view::npos)
-            return bad("an IPv6 address must be written in [ ]");
-        if (host.find_first_not_of("0123456789.") == std::string_view::npos) {
-            in_addr a4{};
-            if (!inet_pton(AF_INET, std::string(host).c_str(), &a4))
-                return bad("invalid IPv4 address");
-        } else if (!valid_hostname(host)) {
-            return bad("invalid host name");
-        }
-    }
-    auto p = parse_unsigned(port);
-    if (!p || *p < 1 || *p > 65535) return bad("port must be 1..65535");
-    out.kind = ListenAddress::Kind::Inet;
-    out.host = std::string(host);
-    out.port = static_cast<std::uint16_t>(*p);
-    return out;
+    return parse_listen_address(v, ListenPortZero::Refuse);
 }
 
 std::vector<std::string> split_list(std::string_view v) {

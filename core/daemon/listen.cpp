@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 
 #include "core/daemon/user_lookup.hpp"
@@ -19,17 +18,6 @@ namespace yubin::daemon {
 namespace {
 
 constexpr std::size_t kMaxUnixPath = sizeof(sockaddr_un::sun_path) - 1;  // room for the NUL
-constexpr std::size_t kMaxHostBytes = 255;
-
-tl::unexpected<Error> bad(std::string_view text, std::string_view why) {
-    return fail(ErrorKind::Config,
-                "listen address \"" + sanitize_for_log(text, 120) + "\": " + std::string(why));
-}
-
-bool host_name_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '-' || c == '_';
-}
 
 Result<sockaddr_un> unix_address(const std::string& path) {
     sockaddr_un addr{};
@@ -141,71 +129,22 @@ Result<UniqueFd> listen_inet(const ListenSpec& spec, const ListenOptions& opts) 
 
 }  // namespace
 
-std::string ListenSpec::to_string() const {
-    if (kind == Kind::Unix) return "unix:" + path;
-    const bool v6 = host.find(':') != std::string::npos;
-    return "inet:" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
-
 Result<ListenSpec> parse_listen(std::string_view text) {
-    if (text.empty()) return bad(text, "empty; want unix:/path or inet:host:port");
-    ListenSpec spec;
-    if (istarts_with(text, "unix:")) {
-        std::string_view path = text.substr(5);
-        if (path.empty()) return bad(text, "missing socket path");
-        if (path.front() != '/') return bad(text, "unix socket path must be absolute");
-        if (path.size() > kMaxUnixPath)
-            return bad(text, "unix socket path longer than " + std::to_string(kMaxUnixPath) +
-                                 " bytes");
-        for (char c : path)
-            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-                return bad(text, "control character in unix socket path");
-        spec.kind = ListenSpec::Kind::Unix;
-        spec.path = std::string(path);
-        return spec;
-    }
-    if (!istarts_with(text, "inet:"))
-        return bad(text, "unknown transport; want unix:/path or inet:host:port");
-
-    std::string_view rest = text.substr(5);
-    std::string_view host, port;
-    if (!rest.empty() && rest.front() == '[') {
-        const std::size_t close = rest.find(']');
-        if (close == std::string_view::npos) return bad(text, "missing ']' after IPv6 address");
-        host = rest.substr(1, close - 1);
-        std::string_view after = rest.substr(close + 1);
-        if (after.empty() || after.front() != ':') return bad(text, "missing port after ']'");
-        port = after.substr(1);
-        in6_addr a6{};
-        if (host.size() > INET6_ADDRSTRLEN ||
-            ::inet_pton(AF_INET6, std::string(host).c_str(), &a6) != 1)
-            return bad(text, "invalid IPv6 address in brackets");
-    } else {
-        const std::size_t colon = rest.rfind(':');
-        if (colon == std::string_view::npos) return bad(text, "missing port; want inet:host:port");
-        host = rest.substr(0, colon);
-        port = rest.substr(colon + 1);
-        if (host.empty())
-            return bad(text, "missing host (use 0.0.0.0 or [::] for all addresses)");
-        if (host.find(':') != std::string_view::npos)
-            return bad(text, "IPv6 address must be in brackets, as in inet:[::1]:10025");
-        if (host.size() > kMaxHostBytes) return bad(text, "host name too long");
-        for (char c : host)
-            if (!host_name_char(c)) return bad(text, "invalid character in host name");
-    }
-    if (port.empty()) return bad(text, "missing port; want inet:host:port");
-    unsigned value = 0;
-    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (ec != std::errc() || end != port.data() + port.size() || port.size() > 5 || value > 65535)
-        return bad(text, "port must be a number from 0 to 65535");
-    spec.kind = ListenSpec::Kind::Inet;
-    spec.host = std::string(host);
-    spec.port = static_cast<std::uint16_t>(value);
-    return spec;
+    if (text.empty())
+        return fail(ErrorKind::Config, "empty listen address; want unix:/path or inet:host:port");
+    return parse_listen_address(text, ListenPortZero::Allow);
 }
 
 Result<UniqueFd> listen_on(const ListenSpec& spec, const ListenOptions& opts) {
-    return spec.kind == ListenSpec::Kind::Unix ? listen_unix(spec, opts) : listen_inet(spec, opts);
+    switch (spec.kind) {
+        case ListenSpec::Kind::Unix:
+            return listen_unix(spec, opts);
+        case ListenSpec::Kind::Inet:
+            return listen_inet(spec, opts);
+        case ListenSpec::Kind::Disabled:
+            break;
+    }
+    return fail(ErrorKind::Config, "listen_on: no listen address (disabled)");
 }
 
 Result<std::uint16_t> bound_port(int fd) {

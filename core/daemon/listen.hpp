@@ -1,13 +1,6 @@
-// Listening sockets named the way Postfix names milter and policy endpoints:
-//
-//   unix:/var/spool/postfix/private/yubin-policy
-//   inet:127.0.0.1:10025   inet:[::1]:10025   inet:localhost:10025
-//
-// SECURITY: the address text comes from yubin.cf (root-owned, but still
-// parsed strictly): the unix path must be absolute and fit sun_path, the port
-// must be a decimal number 0..65535, an IPv6 host must be bracketed and valid,
-// a host name may only hold letters, digits, '.', '-' and '_'. Error messages
-// quote the input sanitised and cut (util's sanitize_for_log).
+// Listening sockets named the way Postfix names milter and policy endpoints
+// (unix:/path, inet:host:port, inet:[v6]:port). The grammar is the one in
+// core/util/listen_address.hpp, shared with the config layer.
 #pragma once
 
 #include <sys/types.h>
@@ -17,22 +10,17 @@
 #include <string_view>
 
 #include "core/util/fd.hpp"
+#include "core/util/listen_address.hpp"
 #include "core/util/result.hpp"
 
 namespace yubin::daemon {
 
-struct ListenSpec {
-    enum class Kind { Unix, Inet };
-    Kind kind = Kind::Unix;
-    std::string path;        // Unix: absolute path of the socket file
-    std::string host;        // Inet: address or name, without IPv6 brackets
-    std::uint16_t port = 0;  // Inet: 0 lets the kernel choose (tests)
+// A daemon's listening address: Kind::Unix or Kind::Inet (never Disabled
+// once parse_listen accepted it); port 0 lets the kernel choose (tests).
+using ListenSpec = ::yubin::ListenAddress;
 
-    // The canonical text form, which parse_listen() reads back unchanged.
-    [[nodiscard]] std::string to_string() const;
-};
-
-// Config error with a message naming the problem for anything malformed.
+// parse_listen_address with port 0 allowed; "" is an error here (a daemon
+// asked to listen needs an address). Config error naming the problem.
 [[nodiscard]] Result<ListenSpec> parse_listen(std::string_view text);
 
 struct ListenOptions {

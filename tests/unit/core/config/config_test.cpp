@@ -283,10 +283,10 @@ TEST_CASE("config: errors name the file, the line and the parameter") {
         {"empty enum", "a_enum =", "t.cf, line 1: parameter \"a_enum\": empty enum value"},
         {"bad listen", "a_listen = tcp:1.2.3.4:25",
          "t.cf, line 1: parameter \"a_listen\": invalid listen address \"tcp:1.2.3.4:25\": "
-         "expected unix:PATH or inet:HOST:PORT"},
+         "unknown transport; expected unix:PATH or inet:HOST:PORT"},
         {"listen port 0", "a_listen = inet:127.0.0.1:0",
          "t.cf, line 1: parameter \"a_listen\": invalid listen address \"inet:127.0.0.1:0\": "
-         "port must be 1..65535"},
+         "port must be a number from 1 to 65535"},
         {"listen relative path", "a_listen = unix:milter.sock",
          "t.cf, line 1: parameter \"a_listen\": invalid listen address \"unix:milter.sock\": "
          "socket path must be absolute"},

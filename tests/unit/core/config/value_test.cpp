@@ -147,7 +147,9 @@ TEST_CASE("config: parse_listen accepts unix:PATH and inet:HOST:PORT") {
         {"inet:[127.0.0.1]:25", false, K::Disabled, "", 0},
         {"inet:-bad.example:25", false, K::Disabled, "", 0},
         {"inet:a..b:25", false, K::Disabled, "", 0},
-        {"inet:host_name:25", false, K::Disabled, "", 0},
+        {"inet:host_name:25", true, K::Inet, "host_name", 25},
+        {"inet:a.-b:25", false, K::Disabled, "", 0},
+        {"inet:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example:25", false, K::Disabled, "", 0},
         {"tcp:127.0.0.1:25", false, K::Disabled, "", 0},
         {"127.0.0.1:25", false, K::Disabled, "", 0},
     };
