@@ -65,6 +65,7 @@ struct Fixture {
                                           });
         for (auto [path, sasl] : {std::pair{sm_path, false}, std::pair{sasl_path, true}}) {
             daemon::ListenSpec spec;
+            spec.kind = daemon::ListenSpec::Kind::Unix;
             spec.path = path;
             daemon::ListenOptions lo;
             lo.unix_mode = 0600;

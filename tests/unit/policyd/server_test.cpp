@@ -39,6 +39,7 @@ public:
         dir_ = tmpl;
         path_ = dir_ + "/policy";
         daemon::ListenSpec spec;
+        spec.kind = daemon::ListenSpec::Kind::Unix;
         spec.path = path_;
         auto fd = daemon::listen_on(spec);
         REQUIRE(fd);
