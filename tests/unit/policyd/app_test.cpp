@@ -56,6 +56,7 @@ TEST_CASE("policyd: the socket gets policyd_socket_mode whatever the umask") {
     REQUIRE(lo);
     mode_t old = ::umask(077);
     daemon::ListenSpec spec;
+    spec.kind = daemon::ListenSpec::Kind::Unix;
     spec.path = dir + "/policy";
     auto fd = daemon::listen_on(spec, *lo);
     ::umask(old);
