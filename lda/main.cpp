@@ -368,7 +368,7 @@ int run(int argc, char** argv) {
 
     maildir::MaildirWriter writer(maildir::UniqueNamer(host_name(), ::getpid()));
     lda::Deliverer deliverer(*settings, writer, log);
-    return answer(deliverer.deliver(env, mbox, *message));
+    return answer(deliverer.deliver(env, mbox, message->view()));
 }
 
 }  // namespace

@@ -86,7 +86,7 @@ TEST_CASE("lda: read_message reads everything up to the limit, and refuses beyon
         int status = 0;
         ::waitpid(pid, &status, 0);
         REQUIRE(got);
-        CHECK(*got == data);
+        CHECK(got->view() == data);
     }
     int p[2];
     REQUIRE(::pipe(p) == 0);
