@@ -29,6 +29,23 @@ lda_wait_file() {
     return 1
 }
 
+# lda_queued_for ADDRESS: messages in the Postfix queue with a recipient
+# ADDRESS (bounces to the unresolvable test senders stay queued, so the total
+# count says nothing about our message).
+lda_queued_for() {
+    postqueue -c "$PF/etc" -j 2>/dev/null | grep -c "\"address\": *\"$1\"" || true
+}
+
+# lda_wait_not_queued ADDRESS [SECONDS]: waits until nothing for ADDRESS is queued.
+lda_wait_not_queued() {
+    local i
+    for i in $(seq 1 $((${2:-60} * 10))); do
+        (( $(lda_queued_for "$1") == 0 )) && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # lda_wait_log TEXT [SECONDS]: waits until the Postfix log holds TEXT.
 lda_wait_log() {
     local text=$1 secs=${2:-30} i

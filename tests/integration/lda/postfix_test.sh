@@ -111,13 +111,13 @@ msg "$T/m8" "store outage"
 lda_send alice@sender.example taro@example.test "$T/m8"
 if lda_wait_log "status=deferred (user store unavailable"; then
     ok "pipe: unreadable store defers (exit 75)"
-    check_eq "pipe: message still queued" "$(postfix_queue_count "$PF")" "1"
+    check_eq "pipe: message still queued" "$(lda_queued_for taro@example.test)" "1"
 else
     not_ok "pipe: unreadable store not deferred"; tail -3 "$(postfix_log "$PF")" | sed 's/^/#   /'
 fi
 chmod 0644 "$T/db/yubin.db"
 postfix_flush "$PF"
-if postfix_wait_queue_empty "$PF" 60; then
+if lda_wait_not_queued taro@example.test 60; then
     ok "pipe: delivered after the store came back"
     check_status "pipe: the deferred message arrived" 0 grep -rlq "store outage" "$T/vmail/example.test/taro/Maildir/new"
 else
