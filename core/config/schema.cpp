@@ -2,7 +2,9 @@
 // name (checked at compile time). Each part's parameters carry its prefix
 // (milter_, policyd_, authd_, lda_, ctl_); shared ones have none. README's
 // parameter list is checked against this table, so a new row needs a doc line
-// that an administrator can act on.
+// that an administrator can act on. contrib/yubin.cf is generated from this
+// table too: after a change, `build/bin/yubinctl config --example >
+// contrib/yubin.cf` (a unit test compares them).
 #include <algorithm>
 #include <array>
 
