@@ -286,6 +286,51 @@ inline void policy_suite(const std::function<std::unique_ptr<Counters>()>& make)
         CHECK(from("d@example.net", "192.0.2.10") != "DUNNO");  // off: greylisted again
     }
 
+    SUBCASE("greylisting: IPv6 by /64, case of addresses, max age, whitelists") {
+        World w(make());
+        w.configure([](PolicySettings& s) {
+            s.greylist_mode = Mode::Enforce;
+            s.greylist_times = {60'000, 3'600'000, 2 * 3'600'000};
+            s.greylist_auto_whitelist = 0;
+            auto wl = GreylistWhitelist::parse({"203.0.113.0/24", "@example.org", "mx.example.jp"});
+            REQUIRE(wl);
+            s.greylist_whitelist = *wl;
+        });
+        auto rcpt = [&](const std::string& sender, const std::string& to,
+                        const std::string& client) {
+            return w.policy->decide(req("RCPT", "", sender, to, client));
+        };
+        // IPv6 clients are one client per /64.
+        CHECK(rcpt("a@example.net", "taro@example.com", "2001:db8:1:2::10") != "DUNNO");
+        w.clock.advance_s(61);
+        CHECK(rcpt("a@example.net", "taro@example.com", "2001:db8:1:2::99") == "DUNNO");
+        CHECK(rcpt("a@example.net", "taro@example.com", "2001:db8:1:3::10") != "DUNNO");
+        // Sender and recipient are compared without case.
+        CHECK(rcpt("b@example.net", "taro@example.com", "198.51.100.7") != "DUNNO");
+        w.clock.advance_s(61);
+        CHECK(rcpt("B@Example.NET", "Taro@EXAMPLE.com", "198.51.100.7") == "DUNNO");
+        // A passed triplet is remembered max_age after its last use, then forgotten.
+        w.clock.advance_s(3600);
+        CHECK(rcpt("b@example.net", "taro@example.com", "198.51.100.7") == "DUNNO");
+        w.clock.advance_s(3600 + 1800);
+        CHECK(rcpt("b@example.net", "taro@example.com", "198.51.100.7") == "DUNNO");
+        w.clock.advance_s(2 * 3600 + 1);
+        CHECK(rcpt("b@example.net", "taro@example.com", "198.51.100.7").starts_with(
+            "DEFER_IF_PERMIT 4.7.1 Greylisted"));
+        // Whitelisted networks, recipient domains and client names pass at once.
+        CHECK(rcpt("c@example.net", "taro@example.com", "203.0.113.5") == "DUNNO");
+        CHECK(rcpt("c@example.net", "postmaster@example.org", "192.0.2.200") == "DUNNO");
+        Request named = req("RCPT", "", "c@example.net", "taro@example.com", "192.0.2.201");
+        named.client_name = "out1.mx.example.jp";
+        CHECK(w.policy->decide(named) == "DUNNO");
+        named.client_name = "unknown";
+        CHECK(w.policy->decide(named) != "DUNNO");
+        // Only RCPT is greylisted; other stages of the same unknown client pass.
+        for (const char* state : {"CONNECT", "EHLO", "MAIL", "DATA", "END-OF-MESSAGE", "VRFY"})
+            CHECK(w.policy->decide(req(state, "", "d@example.net", "", "192.0.2.202", 1)) ==
+                  "DUNNO");
+    }
+
     SUBCASE("greylisting: defer, too early, pass after the delay, remembered") {
         World w(make());
         w.configure([](PolicySettings& s) {
