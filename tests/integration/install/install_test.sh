@@ -78,6 +78,23 @@ for f in postfix/main.cf postfix/master.cf dovecot/90-yubin.conf ldap/yubin.ldif
 done
 if [[ -e $R/usr/share/doc/yubin/examples/install ]]; then not_ok "the install script is shipped as an example"
 else ok "the install script itself is not an example"; fi
+# The shipped Postfix and Dovecot examples parse, with no unknown parameter.
+ex=$R/usr/share/doc/yubin/examples
+mkdir -p "$T/pf"
+cp "$ex/postfix/main.cf" "$T/pf/main.cf"
+cat /usr/share/postfix/master.cf.dist "$ex/postfix/master.cf" >"$T/pf/master.cf"
+postconf -c "$T/pf" -n >/dev/null 2>"$T/postconf.err"
+if [[ ! -s $T/postconf.err ]]; then ok "postconf reads examples/postfix/main.cf without a warning"
+else not_ok "postconf on examples/postfix/main.cf"; sed 's/^/#   /' "$T/postconf.err" | head; fi
+check_eq "master.cf example: submission and smtps services" \
+    "$(postconf -c "$T/pf" -M submission/inet smtps/inet 2>&1 | awk '{print $1}' | tr '\n' ' ')" "submission smtps "
+"$R/usr/sbin/yubinctl" cert --host mail.example.com --key "$T/dc/k.key" --cert "$T/dc/c.crt" >/dev/null
+sed -e "s|/etc/yubin/ssl/mail.example.com.crt|$T/dc/c.crt|" -e "s|/etc/yubin/ssl/mail.example.com.key|$T/dc/k.key|" \
+    "$ex/dovecot/90-yubin.conf" >"$T/dc/90-yubin.conf"
+printf 'ssl_dh = </usr/share/dovecot/dh.pem\n!include %s\n' "$T/dc/90-yubin.conf" >"$T/dc/dovecot.conf"
+if doveconf -c "$T/dc/dovecot.conf" -n >"$T/doveconf.out" 2>&1 && grep -q 'driver = yubin' "$T/doveconf.out"; then
+    ok "doveconf reads examples/dovecot/90-yubin.conf (passdb and userdb yubin)"
+else not_ok "doveconf on examples/dovecot/90-yubin.conf"; sed 's/^/#   /' "$T/doveconf.out" | head; fi
 n_outside=$(cd "$R" && find . -type f ! -path './etc/*' ! -path './usr/*' | wc -l)
 check_eq "no file outside /etc and /usr" "$n_outside" "0"
 
