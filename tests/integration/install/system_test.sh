@@ -27,9 +27,14 @@ if getent passwd yubin >/dev/null || getent passwd vmail >/dev/null; then
     for u in vmail yubin; do userdel "$u" 2>/dev/null || true; groupdel "$u" 2>/dev/null || true; done
 fi
 rm -rf /usr/lib/yubin /etc/yubin /var/lib/yubin /var/spool/vmail
+# As scripts/install-deps leaves a machine: policy-rc.d, no main.cf.
+printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+rm -f /etc/postfix/main.cf
 
 check_status "contrib/install on / (inside the namespace)" 0 "$YUBIN_SRC/contrib/install" --build "$YUBIN_BUILD"
 check_contains "added user vmail" "added user vmail" "$T/out"
+check_contains "warns about install-deps' policy-rc.d" "remove it on a server" "$T/out"
+check_contains "says there is no main.cf" "/etc/postfix/main.cf does not exist" "$T/out"
 check_status "getent sees yubin" 0 getent passwd yubin
 check_eq "vmail is uid 5000" "$(id -u vmail 2>&1)" "5000"
 if id -nG vmail | tr ' ' '\n' | grep -qx yubin; then ok "vmail in group yubin"; else not_ok "vmail groups: $(id -nG vmail)"; fi
