@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Every part reads the LDAP store with no other change than "store = ldap:":
 # yubin-lda in LMTP mode accepts a directory user at RCPT and delivers, and
-# refuses an unknown one; yubin-milter knows the directory's domains (local
-# recipients yes, relay no) and applies a domain's max message size from the
-# directory at RCPT; yubin-policyd's sender/login check answers from the
-# directory (its mailboxes and aliases). Then slapd stops: each part gives a
-# temporary failure (LMTP 451, milter 451, DEFER_IF_PERMIT), never "unknown" or a
-# rejection. Ports 26420-26421. Needs root.
+# refuses an unknown one; yubin-checkpassword checks a directory password and
+# hands Dovecot the userdb fields; yubin-milter knows the directory's domains
+# (local recipients yes, relay no) and applies a domain's max message size
+# from the directory at RCPT; yubin-policyd's sender/login check answers from
+# the directory (its mailboxes and aliases). Then slapd stops: each part
+# gives a temporary failure (LMTP 451, checkpassword 111, milter 451,
+# DEFER_IF_PERMIT), never "unknown" or a rejection. Ports 26420-26421.
+# Needs root.
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/../lib/slapd.sh"
 : "${YUBIN_BIN:?}"
@@ -87,6 +89,17 @@ f=$(ls "$T/vmail/example.jp/taro/Maildir/new/" 2>/dev/null | head -1)
 [[ -n $f ]] && grep -q 'Subject: ldap lmtp' "$T/vmail/example.jp/taro/Maildir/new/$f" \
     && ok "lda: the message is in the Maildir the directory names" || not_ok "lda: nothing in taro's Maildir"
 
+# --- yubin-checkpassword (Dovecot's checkpassword protocol on fd 3) -------------
+cpw() {  # USER PASS: exit status of yubin-checkpassword, its reply program prints $HOME
+    printf '%s\0%s\0\0' "$1" "$2" >"$T/cpw.in"
+    "$YUBIN_BIN/yubin-checkpassword" -c "$T/yubin.cf" -f --no-rehash /bin/sh -c 'echo "home=$HOME"' \
+        3<"$T/cpw.in"
+}
+check_status "checkpassword: an LDAP user's password" 0 cpw taro@example.jp taro-pw
+check_contains "checkpassword: the userdb home from the directory" "home=$T/vmail/example.jp/taro" "$T/out"
+check_status "checkpassword: a wrong password is 1" 1 cpw taro@example.jp wrong
+check_status "checkpassword: an unknown user is 1" 1 cpw nobody@example.jp x
+
 # --- yubin-milter -----------------------------------------------------------
 "$YUBIN_BIN/yubin-milter" -c "$T/yubin.cf" -f 2>"$T/milter.log" &
 milter_pid=$!
@@ -161,6 +174,7 @@ milter 1000 '<taro@example.jp>' '<victim@relay.example.net>' >"$T/m.out" 2>&1
 check_contains "outage: milter answers 451 4.3.0" " 451 4.3.0" "$T/m.out"
 grep -q ' 5[0-9][0-9] ' "$T/m.out" && not_ok "outage: a permanent milter reply: $(cat "$T/m.out")" \
     || ok "outage: no permanent milter reply"
+check_status "outage: checkpassword is 111 (Dovecot: [UNAVAILABLE]), not 1" 111 cpw taro@example.jp taro-pw
 out=$(policy hanako@example.jp taro@example.jp)
 [[ $out == "action=DEFER_IF_PERMIT 4.3.0"* ]] && ok "outage: policyd DEFER_IF_PERMIT, not a rejection" \
     || not_ok "outage: policyd said '$out'"
