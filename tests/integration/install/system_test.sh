@@ -67,4 +67,36 @@ check_eq "yubin-authd (user yubin) reads the store" \
     "$(postmap -c "$T/pf" -q taro@example.com "socketmap:unix:$T/authd.sock:mailbox" 2>&1)" "example.com/taro/Maildir/"
 kill "$authd_pid"
 
+# yubin-policyd drops to vmail (policyd_user) and checks sender/login against the store.
+{ cat /etc/yubin/yubin.cf; echo "policyd_listen = unix:$T/policy.sock"; } >"$T/policyd.cf"
+/usr/lib/yubin/yubin-policyd -c "$T/policyd.cf" -f 2>"$T/policyd.log" &
+policyd_pid=$!
+cleanup_hooks+=("kill $policyd_pid 2>/dev/null; wait $policyd_pid 2>/dev/null")
+for _ in $(seq 50); do [[ -S $T/policy.sock ]] && break; sleep 0.1; done
+check_eq "yubin-policyd runs as vmail" "$(ps -o user= -p "$policyd_pid" 2>&1 | tr -d ' ')" "vmail"
+policy() {  # SENDER -> the action line
+    /usr/bin/python3 - "$T/policy.sock" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
+s.sendall(("request=smtpd_access_policy\nprotocol_state=RCPT\nsasl_username=taro@example.com\n"
+           "sender=%s\nrecipient=x@example.org\nclient_address=192.0.2.1\n\n" % sys.argv[2]).encode())
+print(s.recv(4096).decode().split("\n")[0])
+PY
+}
+check_eq "policyd (as vmail) lets taro send as taro" "$(policy taro@example.com 2>&1)" "action=DUNNO"
+got=$(policy jiro@example.com 2>&1)
+if [[ $got == action=REJECT* || $got == action=553* ]]; then ok "policyd (as vmail) read the store: another sender refused ($got)"
+else not_ok "policyd for a foreign sender: $got"; sed 's/^/#   /' "$T/policyd.log" | tail -5; fi
+kill "$policyd_pid"
+
+# yubin-milter drops to milter_user = yubin, as contrib/install configured it.
+{ cat /etc/yubin/yubin.cf; echo "milter_listen = unix:$T/milter.sock"; } >"$T/milter.cf"
+/usr/lib/yubin/yubin-milter -c "$T/milter.cf" -f 2>"$T/milter.log" &
+milter_pid=$!
+cleanup_hooks+=("kill $milter_pid 2>/dev/null; wait $milter_pid 2>/dev/null")
+for _ in $(seq 50); do [[ -S $T/milter.sock ]] && break; sleep 0.1; done
+sleep 0.3
+check_eq "yubin-milter runs as yubin" "$(ps -o user= -p "$milter_pid" 2>&1 | tr -d ' ')" "yubin"
+kill "$milter_pid"
+
 finish
