@@ -113,6 +113,8 @@ Result<std::unique_ptr<App>> App::create(const config::Config& cfg, std::string 
         [self](const Request& r) { return self->policy_->decide(r); }, log);
     if (!server) return fail(server.error());
     app->server_ = std::move(*server);
+    app->server_->set_prepare(
+        [self](std::span<const Request* const> batch) { self->policy_->prefetch(batch); });
     log.info("daemon started: listening on {}, state {}", spec->to_string(), app->state_spec_);
     return app;
 }

@@ -59,6 +59,16 @@ public:
     [[nodiscard]] virtual Result<CheckResult> check_and_add(std::span<const CounterLimit> limits,
                                                             std::int64_t now_ms, bool add) = 0;
 
+    // A hint that check_and_add(limits, now_ms, false) calls with these
+    // limits follow soon (a batch of requests that arrived together): a
+    // backend may read them all at once and answer those checks from what it
+    // read, until the next prefetch(). Changes no answer's meaning beyond
+    // reading the counters a little earlier; no-op by default.
+    virtual void prefetch(std::span<const CounterLimit> limits, std::int64_t now_ms) {
+        (void)limits;
+        (void)now_ms;
+    }
+
     // Greylisting of one triplet key: unknown -> recorded, Defer for delay;
     // seen before but too early -> Defer; within the retry window (or already
     // passed and used within max_age) -> Pass and remembered for max_age; a

@@ -342,10 +342,8 @@ std::optional<Policy::Verdict> Policy::check_recipient_limit(const Request& req)
             "too many recipients: " + std::to_string(n) + " > " + std::to_string(limit)});
 }
 
-std::optional<Policy::Verdict> Policy::check_rates(const Request& req, bool count) {
-    if (s_.rate_mode == Mode::Off) return std::nullopt;
-    std::vector<CounterLimit> limits;
-    std::vector<std::pair<RateClass, const RateRule*>> origin;
+void Policy::rate_limits(const Request& req, std::vector<CounterLimit>& limits,
+                         std::vector<std::pair<RateClass, const RateRule*>>& origin) const {
     std::int64_t rcpts = std::max<std::int64_t>(req.recipient_count_value(), 1);
     std::int64_t bytes = req.size_value();
     for (std::size_t c = 0; c < kRateClasses; ++c) {
@@ -382,6 +380,27 @@ std::optional<Policy::Verdict> Policy::check_rates(const Request& req, bool coun
             origin.emplace_back(cls, &r);
         }
     }
+}
+
+void Policy::prefetch(std::span<const Request* const> batch) noexcept {
+    try {
+        std::vector<CounterLimit> limits;
+        std::vector<std::pair<RateClass, const RateRule*>> origin;
+        if (s_.rate_mode != Mode::Off && batch.size() > 1)
+            for (const Request* r : batch)
+                if (r->protocol_state == "RCPT" || r->protocol_state == "DATA")
+                    rate_limits(*r, limits, origin);
+        counters_.prefetch(limits, clock_.now_ms());
+    } catch (const std::exception&) {
+        // only a hint: each check then reads for itself
+    }
+}
+
+std::optional<Policy::Verdict> Policy::check_rates(const Request& req, bool count) {
+    if (s_.rate_mode == Mode::Off) return std::nullopt;
+    std::vector<CounterLimit> limits;
+    std::vector<std::pair<RateClass, const RateRule*>> origin;
+    rate_limits(req, limits, origin);
     if (limits.empty()) return std::nullopt;
     auto res = counters_.check_and_add(limits, clock_.now_ms(), count);
     if (!res) return state_failure(res.error());

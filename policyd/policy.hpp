@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -143,6 +144,10 @@ public:
     // Never throws; an internal fault becomes a temporary answer.
     [[nodiscard]] std::string decide(const Request& req) noexcept;
 
+    // A batch of requests about to be decided (Server::set_prepare): the
+    // rate counters their RCPT and DATA checks read are fetched at once.
+    void prefetch(std::span<const Request* const> batch) noexcept;
+
     [[nodiscard]] const PolicySettings& settings() const { return s_; }
 
 private:
@@ -154,6 +159,10 @@ private:
     std::optional<Verdict> check_quota(const Request& req);
     std::optional<Verdict> check_recipient_limit(const Request& req);
     std::optional<Verdict> check_rates(const Request& req, bool count);
+    // The counters a rate check of this request reads, and the class and
+    // rule each comes from.
+    void rate_limits(const Request& req, std::vector<CounterLimit>& limits,
+                     std::vector<std::pair<RateClass, const RateRule*>>& origin) const;
     std::optional<Verdict> check_greylist(const Request& req);
     std::optional<Verdict> state_failure(const Error& e);
     std::optional<Verdict> store_failure(const Error& e);

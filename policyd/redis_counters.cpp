@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/util/strings.hpp"
@@ -109,6 +110,10 @@ public:
         }
         auto r = eval(rate_sha_, kRateScript, keys, args);
         if (!r) return fail(r.error());
+        {
+            std::lock_guard lock(mu_);  // later checks of this batch read the new counts
+            for (std::size_t i = 0; i < keys.size(); i += 2) cached_.erase(keys[i]);
+        }
         CheckResult out;
         if (r->first > 0) {
             if (static_cast<std::size_t>(r->first) > limits.size())
@@ -141,7 +146,60 @@ private:
     // MGET of every counter, the estimate computed here as the memory
     // backend does. Redis runs no script for it, which costs it a fraction
     // of an EVALSHA; a read needs no atomicity beyond MGET's own.
+    // One MGET for the counters of a whole batch of requests (one round trip
+    // instead of one per request); check_only() answers from it when it has
+    // every key it needs. An error leaves nothing: each check then asks Redis.
+    void prefetch(std::span<const CounterLimit> limits, std::int64_t now_ms) override {
+        std::lock_guard lock(mu_);
+        cached_.clear();
+        if (limits.empty() || !ctx_) return;
+        std::vector<std::string> argv{"MGET"};
+        for (const auto& l : limits) {
+            std::int64_t bucket = now_ms / l.window_ms;
+            std::string base = std::string(kKeyPrefix) + l.key + ":";
+            for (std::int64_t b : {bucket, bucket - 1}) {
+                std::string key = base + std::to_string(b);
+                if (cached_.emplace(key, 0).second) argv.push_back(std::move(key));
+            }
+        }
+        auto r = command(argv);
+        if (!r || (*r)->type != REDIS_REPLY_ARRAY || (*r)->elements != argv.size() - 1) {
+            cached_.clear();
+            return;
+        }
+        for (std::size_t i = 1; i < argv.size(); ++i) {
+            const redisReply* e = (*r)->element[i - 1];
+            std::optional<std::int64_t> v;
+            if (e->type == REDIS_REPLY_NIL) v = 0;
+            if (e->type == REDIS_REPLY_STRING) v = parse_int(std::string_view(e->str, e->len));
+            if (!v) {
+                cached_.clear();
+                return;
+            }
+            cached_[argv[i]] = *v;
+        }
+    }
+
     Result<CheckResult> check_only(std::span<const CounterLimit> limits, std::int64_t now_ms) {
+        {
+            std::lock_guard lock(mu_);
+            auto from_cache = [&]() -> std::optional<CheckResult> {
+                for (std::size_t i = 0; i < limits.size(); ++i) {
+                    const auto& l = limits[i];
+                    std::int64_t bucket = now_ms / l.window_ms;
+                    std::string base = std::string(kKeyPrefix) + l.key + ":";
+                    auto cur = cached_.find(base + std::to_string(bucket));
+                    auto prev = cached_.find(base + std::to_string(bucket - 1));
+                    if (cur == cached_.end() || prev == cached_.end()) return std::nullopt;
+                    std::int64_t est =
+                        window_estimate(prev->second, cur->second, l.window_ms, now_ms);
+                    if (est + l.amount > l.max) return CheckResult{true, i, est};
+                }
+                return CheckResult{};
+            };
+            if (!cached_.empty())
+                if (auto r = from_cache()) return *r;
+        }
         std::vector<std::string> argv{"MGET"};
         argv.reserve(1 + 2 * limits.size());
         for (const auto& l : limits) {
@@ -276,6 +334,7 @@ private:
     std::string unix_path_;
     std::int64_t timeout_ms_;
     Context ctx_;
+    std::unordered_map<std::string, std::int64_t> cached_;  // prefetch(): key -> value
     std::string rate_sha_, grey_sha_;
     std::chrono::steady_clock::time_point next_connect_{};
     std::string last_error_;

@@ -65,6 +65,8 @@ struct Server::Conn {
     std::list<std::uint64_t>::iterator idle_pos;
     std::uint32_t events = 0;
     std::string peer;
+    std::size_t unanswered = 0;  // requests of this connection in batch_
+    bool closing = false;        // the peer has finished sending: close once answered
 };
 
 Result<std::unique_ptr<Server>> Server::create(UniqueFd listener, ServerOptions opts,
@@ -195,7 +197,9 @@ void Server::flush(Conn& c) {
 void Server::on_readable(Conn& c, std::int64_t now) {
     char buf[kReadChunk];
     for (int round = 0; round < kMaxReadsPerWakeup; ++round) {
-        if (c.out.size() - c.out_off >= kMaxPendingOutput) return;  // peer must read first
+        // The peer must read first; requests waiting for an answer count as
+        // output (a pipelining peer cannot grow the batch without bound).
+        if (c.out.size() - c.out_off + c.unanswered * 64 >= kMaxPendingOutput) return;
         ssize_t n = ::recv(c.fd.get(), buf, sizeof buf, 0);
         if (n < 0) {
             if (errno == EINTR) continue;
@@ -203,6 +207,10 @@ void Server::on_readable(Conn& c, std::int64_t now) {
             throw std::system_error(errno, std::generic_category(), "recv");
         }
         if (n == 0) {
+            if (c.unanswered > 0) {  // answer what came before the end, then close
+                c.closing = true;
+                return;
+            }
             if (c.parser.in_request())
                 log_.info("warning: connection from {} closed in the middle of a request", c.peer);
             throw std::runtime_error("");  // orderly close
@@ -217,14 +225,51 @@ void Server::on_readable(Conn& c, std::int64_t now) {
                 throw std::runtime_error("");
             }
             if (step.status == RequestParser::Status::Complete) {
-                Request req = c.parser.take();
-                c.out += format_reply(handler_(req));
+                batch_.emplace_back(c.id, c.parser.take());
+                ++c.unanswered;
                 c.last_active = now;
                 idle_order_.splice(idle_order_.end(), idle_order_, c.idle_pos);
             }
         }
-        flush(c);
         if (static_cast<std::size_t>(n) < sizeof buf) return;
+    }
+}
+
+// Answers the requests that completed in this wakeup, in arrival order, and
+// sends the replies: one prepare() for all of them first.
+void Server::answer_batch() {
+    if (batch_.empty()) return;
+    if (prepare_) {
+        std::vector<const Request*> reqs;
+        reqs.reserve(batch_.size());
+        for (const auto& [id, req] : batch_) reqs.push_back(&req);
+        prepare_(reqs);
+    }
+    std::vector<std::uint64_t> touched;
+    for (auto& [id, req] : batch_) {
+        auto it = conns_.find(id);
+        if (it == conns_.end()) continue;  // closed since: its answer has no reader
+        Conn& c = *it->second;
+        c.out += format_reply(handler_(req));
+        if (c.unanswered > 0) --c.unanswered;
+        if (touched.empty() || touched.back() != id) touched.push_back(id);
+    }
+    batch_.clear();
+    for (std::uint64_t id : touched) {
+        auto it = conns_.find(id);
+        if (it == conns_.end()) continue;
+        Conn& c = *it->second;
+        try {
+            flush(c);
+            if (c.closing) {
+                close_conn(id);
+                continue;
+            }
+            update_events(c);
+        } catch (const std::exception& e) {
+            log_.debug("connection {}: {}", c.peer, e.what());
+            close_conn(id);
+        }
     }
 }
 
@@ -308,6 +353,7 @@ Status Server::run(int signal_fd, const std::function<Event()>& on_signal,
                 }
             }
         }
+        answer_batch();
         expire_idle(now);
     }
 }

@@ -121,6 +121,40 @@ TEST_CASE("policyd: Redis outage is a temporary error, and it recovers") {
     CHECK(up->current == 2);
 }
 
+TEST_CASE("policyd: Redis prefetch answers a batch's checks from one MGET, adds refresh it") {
+    TempDir dir;
+    RedisServer redis(dir.path());
+    auto c = redis_counters(redis.spec());
+    std::int64_t now = 1'700'000'000'000;
+    CounterLimit a{"r:test:a:messages:60", 60000, 2, 1};
+    CounterLimit b{"r:test:b:messages:60", 60000, 1, 1};
+    CounterLimit other{"r:test:other:messages:60", 60000, 5, 1};
+    REQUIRE(c->check_and_add({&a, 1}, now, true));
+    REQUIRE(c->check_and_add({&a, 1}, now, true));
+    std::vector<CounterLimit> batch{a, b};
+    c->prefetch(batch, now);
+    // An add inside the batch is seen by the checks after it.
+    auto added = c->check_and_add({&b, 1}, now, true);
+    REQUIRE(added);
+    CHECK_FALSE(added->over);
+    auto after = c->check_and_add({&b, 1}, now, false);
+    REQUIRE(after);
+    CHECK(after->over);
+    // Prefetched counters need no Redis: answered while it is down.
+    c->prefetch(batch, now);
+    redis.stop();
+    auto cached = c->check_and_add({&a, 1}, now, false);
+    REQUIRE(cached);
+    CHECK(cached->over);
+    CHECK(cached->current == 2);
+    auto missing = c->check_and_add({&other, 1}, now, false);  // not prefetched
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().kind == ErrorKind::Temp);
+    c->prefetch({}, now);  // the next batch: the old values are gone
+    auto gone = c->check_and_add({&a, 1}, now, false);
+    REQUIRE_FALSE(gone);
+}
+
 TEST_CASE("policyd: Redis address syntax") {
     CHECK(make_redis_counters("127.0.0.1:6379", 1000));
     CHECK(make_redis_counters("[::1]:6379", 1000));

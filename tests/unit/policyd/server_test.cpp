@@ -14,6 +14,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,6 +54,12 @@ public:
             log_);
         REQUIRE(s);
         server_ = std::move(*s);
+        server_->set_prepare([this](std::span<const Request* const> batch) {
+            std::vector<std::string> senders;
+            for (const Request* r : batch) senders.push_back(r->sender);
+            std::lock_guard lock(mu_);
+            batches_.push_back(std::move(senders));
+        });
         thread_ = std::thread([this] { status_ = server_->run(-1, {}, {}); });
     }
     ~Running() {
@@ -78,8 +86,14 @@ public:
     }
 
     std::atomic<int> handled{0};
+    std::vector<std::vector<std::string>> batches() {
+        std::lock_guard lock(mu_);
+        return batches_;
+    }
 
 private:
+    std::mutex mu_;
+    std::vector<std::vector<std::string>> batches_;
     std::string dir_, path_;
     log::MemorySink sink_;
     log::Logger log_{sink_, true};
@@ -151,6 +165,30 @@ TEST_CASE("policyd server: pipelined requests, split writes and CRLF") {
           "action=DUNNO RCPT a@example.net\n\n");
     send_all(c.get(), "request=smtpd_access_policy\r\nprotocol_state=DATA\r\n\r\n");
     CHECK(read_replies(c.get(), 1) == "action=DUNNO DATA \n\n");
+}
+
+TEST_CASE("policyd server: requests that arrive together are prepared as one batch") {
+    Running srv;
+    auto c = srv.connect();
+    std::string three;
+    for (const char* s : {"x@example.net", "y@example.net", "z@example.net"})
+        three += std::string("request=smtpd_access_policy\nprotocol_state=RCPT\nsender=") + s +
+                 "\n\n";
+    send_all(c.get(), three);
+    CHECK(read_replies(c.get(), 3) ==
+          "action=DUNNO RCPT x@example.net\n\n"
+          "action=DUNNO RCPT y@example.net\n\n"
+          "action=DUNNO RCPT z@example.net\n\n");
+    auto b = srv.batches();
+    REQUIRE(b.size() == 1);
+    CHECK(b[0] == std::vector<std::string>{"x@example.net", "y@example.net", "z@example.net"});
+    // A request followed by the end of the peer's writing is still answered.
+    auto d = srv.connect();
+    send_all(d.get(), kRequest);
+    ::shutdown(d.get(), SHUT_WR);
+    bool eof = false;
+    CHECK(read_replies(d.get(), 2, 5000, &eof) == "action=DUNNO RCPT a@example.net\n\n");
+    CHECK(eof);
 }
 
 TEST_CASE("policyd server: garbage is closed without a reply, others keep being served") {
