@@ -152,9 +152,18 @@ Status LdapStore::connect() {
                                              ": cannot be used as CA certificates");
         }
     }
+    // libldap reports a certificate that does not verify only as "Connect
+    // error" / "Can't contact LDAP server": name the likely cause.
+    const bool tls = ldap_.start_tls || ldap_.uri.find("ldaps://") != std::string::npos;
+    auto tls_hint = [&](Error& e, int rc) {
+        if (tls && (rc == LDAP_CONNECT_ERROR || rc == LDAP_SERVER_DOWN))
+            e.what += " (or the server's TLS certificate did not verify: store_ldap_tls_ca_file, "
+                      "host name in store_ldap_uri)";
+    };
     if (ldap_.start_tls) {
         if (int rc = ldap_start_tls_s(ld_, nullptr, nullptr); rc != LDAP_SUCCESS) {
             Error e = ldap_error(rc, "StartTLS", false);
+            tls_hint(e, rc);
             disconnect();
             return fail(std::move(e));
         }
@@ -166,6 +175,7 @@ Status LdapStore::connect() {
                                   nullptr, nullptr);
         if (rc != LDAP_SUCCESS) {
             Error e = ldap_error(rc, "bind as " + sanitize_for_log(ldap_.bind_dn), false);
+            tls_hint(e, rc);
             disconnect();
             return fail(std::move(e));
         }
