@@ -349,6 +349,27 @@ Status SqliteStore::transaction(const std::function<Status(Store&)>& body) {
     return in_transaction([&] { return body(*this); }, true);
 }
 
+// Prepared BEGIN and COMMIT: sqlite3_exec would compile them again each batch.
+Status SqliteStore::begin_read() {
+    if (depth_ != 0) return {};  // already inside a transaction: its snapshot serves
+    auto q = prepare("BEGIN");
+    if (!q) return fail(q.error());
+    if (int rc = q->step(); rc != SQLITE_DONE) return fail(db_error(rc, "begin read"));
+    depth_ = 1;
+    read_batch_ = true;
+    return {};
+}
+
+void SqliteStore::end_read() {
+    if (!read_batch_) return;
+    read_batch_ = false;
+    depth_ = 0;
+    // A failed read may have rolled the transaction back already.
+    if (sqlite3_get_autocommit(db_.get()) != 0) return;
+    if (auto q = prepare("COMMIT"); q && q->step() == SQLITE_DONE) return;
+    (void)exec("ROLLBACK");
+}
+
 Result<bool> SqliteStore::domain_exists(std::string_view name) {
     auto n = count("SELECT count(*) FROM domains WHERE name = ?", name);
     if (!n) return fail(n.error());

@@ -64,6 +64,8 @@ public:
     Result<std::vector<std::string>> alias_targets(std::string_view source) override;
 
     Status transaction(const std::function<Status(Store&)>& body) override;
+    Status begin_read() override;
+    void end_read() override;
 
     // PRAGMA integrity_check; Internal with SQLite's report unless "ok".
     [[nodiscard]] Status check_integrity();
@@ -94,6 +96,7 @@ private:
     std::string path_;
     StoreOptions options_;
     int depth_ = 0;  // transaction nesting: 0 = none, 1 = BEGIN, >1 = savepoints
+    bool read_batch_ = false;  // between begin_read() and end_read()
     // Keyed by the SQL text, which is always a string literal in this file.
     std::unordered_map<std::string_view, std::unique_ptr<sqlite3_stmt, StmtFinalizer>> cache_;
 };

@@ -114,6 +114,16 @@ public:
     // throws). Nested calls are fine (savepoints). The body must use the Store
     // it is given.
     virtual Status transaction(const std::function<Status(Store&)>& body) = 0;
+
+    // Read batching for daemons that answer many lookups at once: between
+    // begin_read() and end_read() every lookup sees one snapshot, taken at
+    // the first read after begin_read(), so a change committed before that
+    // read is seen and one committed after it is seen from the next batch
+    // on. Only lookups in between (no writes). For SQLite this takes the
+    // database's read locks once per batch instead of once per statement.
+    // The default does nothing; end_read() without a batch does nothing.
+    virtual Status begin_read() { return {}; }
+    virtual void end_read() {}
 };
 
 // The local part of `address` cut before its first delimiter character (one

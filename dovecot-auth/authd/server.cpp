@@ -156,10 +156,27 @@ struct Loop {
           socketmap(source, std::move(delimiter), log) {}
     StoreSource source;
     SocketmapService socketmap;
+    bool batch_open = false;
     // After everything connections use: handlers still queued at destruction
     // find it alive. Acceptors go before the io_context.
     asio::io_context io{1};
     std::vector<std::unique_ptr<Acceptor>> acceptors;
+
+    // Called before each socketmap lookup: the first one of an event-loop
+    // round opens a read batch, a handler posted now closes it. Asio runs
+    // the handlers already queued (the reads completed by the same reactor
+    // pass, all received before the batch's snapshot) before that one, and
+    // the reads of the next pass after it, so a batch never spans a request
+    // that arrived after its snapshot.
+    void batch() {
+        if (batch_open) return;
+        batch_open = true;
+        socketmap.begin_batch();
+        asio::post(io, [this] {
+            batch_open = false;
+            socketmap.end_batch();
+        });
+    }
 };
 
 struct Server::Impl {
@@ -256,6 +273,9 @@ public:
     using Conn::Conn;
 
     void start() override {
+        std::error_code ec;
+        socket_.non_blocking(true, ec);  // write_some in process() must not block
+        if (ec) return close();
         set_deadline(Clock::now() + srv_.limits.idle_timeout);
         watch_deadline();
         read();
@@ -286,6 +306,7 @@ private:
                 broken = true;
                 break;
             }
+            loop_.batch();
             append_netstring(out_, loop_.socketmap.answer(p.payload));
             off += p.consumed;
         }
@@ -303,6 +324,20 @@ private:
             set_deadline(partial_ ? partial_deadline_ : Clock::now() + srv_.limits.idle_timeout);
             return read();
         }
+        // Replies are small and the peer waits for them: almost always the
+        // socket takes the whole reply at once. Write it now and go back to
+        // reading, with no handler round trip and no deadline moved closer
+        // (which would re-arm the timer for every request).
+        std::error_code ec;
+        const std::size_t n = socket_.write_some(asio::buffer(out_), ec);
+        if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return close();
+        if (n == out_.size()) {
+            out_.clear();
+            if (broken) return close();
+            set_deadline(partial_ ? partial_deadline_ : Clock::now() + srv_.limits.idle_timeout);
+            return read();
+        }
+        out_.erase(0, n);
         set_deadline(Clock::now() + srv_.limits.request_timeout);
         asio::async_write(socket_, asio::buffer(out_),
                           [self = shared(), this, broken](std::error_code ec, std::size_t) {

@@ -236,6 +236,17 @@ std::string SocketmapService::answer(std::string_view request) {
     return format_reply(r);
 }
 
+void SocketmapService::begin_batch() {
+    auto s = source_.get();
+    if (s) (void)(*s)->begin_read();
+}
+
+void SocketmapService::end_batch() {
+    // The store that began the batch may be gone (reset after a failure) or
+    // replaced (a new one is not in a batch): end_read() is then a no-op.
+    if (auto* s = source_.current()) s->end_read();
+}
+
 Reply SocketmapService::lookup(std::string_view map, std::string_view key) {
     enum class Map { Domain, Mailbox, Alias, SenderLogin };
     Map m;

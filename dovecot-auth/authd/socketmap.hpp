@@ -67,6 +67,8 @@ public:
                 Identity identity = {});
 
     [[nodiscard]] Result<store::Store*> get();
+    // The open store, if any, without opening or checking anything.
+    [[nodiscard]] store::Store* current() const { return store_.get(); }
     // Drop the open store (after it answered Temp or Internal).
     void reset();
     // Replace the opener (SIGHUP with a new store spec) and close the store.
@@ -122,6 +124,13 @@ public:
         : source_(source), delimiters_(std::move(recipient_delimiter)), log_(log) {}
 
     [[nodiscard]] std::string answer(std::string_view request);
+    // Brackets the requests of one event-loop round: they are answered from
+    // one store snapshot (Store::begin_read), taken when the first of them is
+    // looked up, which is after every one of them was received, so nothing
+    // committed before a request arrived is missed. A failed begin is
+    // ignored: the lookups then fail or succeed on their own.
+    void begin_batch();
+    void end_batch();
     void set_recipient_delimiter(std::string d) { delimiters_ = std::move(d); }
     [[nodiscard]] const SocketmapStats& stats() const { return stats_; }
 

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -301,4 +302,110 @@ TEST_CASE("server: several socketmap loops share the listener") {
             CHECK(recv_for(fd, 32, 5s) == ns("OK example.com/taro/Maildir/"));
         }
     for (int fd : fds) ::close(fd);
+}
+
+TEST_CASE("server: a change committed before a request is seen by it, under load") {
+    // Lookups are answered in read batches (one store snapshot per event-loop
+    // round): busy connections keep batches open back to back while a writer
+    // adds and removes mailboxes; each lookup sent after a commit must see it.
+    Fixture f(ServerLimits{.socketmap_threads = 2});
+    std::atomic<bool> stop{false};
+    std::atomic<long> busy_answers{0};
+    std::vector<std::thread> load;
+    for (int t = 0; t < 4; ++t)
+        load.emplace_back([&] {
+            int fd = connect_to(f.sm_path);
+            const std::string req = ns("mailbox taro@example.com");
+            while (!stop.load()) {
+                send_all(fd, req);
+                if (recv_for(fd, 32, 5s) != ns("OK example.com/taro/Maildir/")) break;
+                busy_answers.fetch_add(1);
+            }
+            ::close(fd);
+        });
+    auto w = store::open_store("sqlite:" + f.db, {});
+    REQUIRE(w);
+    int fd = connect_to(f.sm_path);
+    int stale = 0;
+    for (int i = 0; i < 100; ++i) {
+        const std::string addr = "u" + std::to_string(i) + "@example.com";
+        REQUIRE((*w)->add_mailbox({.address = addr}));
+        const std::string found = ns("OK example.com/u" + std::to_string(i) + "/Maildir/");
+        send_all(fd, ns("mailbox " + addr));
+        if (recv_for(fd, found.size(), 5s) != found) ++stale;
+        REQUIRE((*w)->delete_mailbox(addr));
+        send_all(fd, ns("mailbox " + addr));
+        if (recv_for(fd, 11, 5s) != ns("NOTFOUND ")) ++stale;
+    }
+    stop = true;
+    for (auto& t : load) t.join();
+    ::close(fd);
+    CHECK(stale == 0);
+    CHECK(busy_answers.load() > 0);
+}
+
+TEST_CASE("server: hundreds of connections at once are all answered") {
+    Fixture f(ServerLimits{.socketmap_threads = 2});
+    std::vector<int> fds;
+    for (int i = 0; i < 300; ++i) fds.push_back(connect_to(f.sm_path));
+    for (int fd : fds) send_all(fd, ns("mailbox taro@example.com"));
+    int answered = 0;
+    for (int fd : fds) {
+        if (recv_for(fd, 32, 5s) == ns("OK example.com/taro/Maildir/")) ++answered;
+        ::close(fd);
+    }
+    CHECK(answered == 300);
+}
+
+TEST_CASE("server: replies larger than the socket buffer are written whole, in order") {
+    // Pipelined requests whose replies the client does not read at first:
+    // the server's direct write fills the socket buffer and the rest goes
+    // out asynchronously, while the connection's later requests wait.
+    Fixture f(ServerLimits{});
+    {
+        auto w = store::open_store("sqlite:" + f.db, {});
+        REQUIRE(w);
+        REQUIRE((*w)->transaction([](store::Store& s) -> Status {
+            for (int i = 0; i < 1000; ++i)  // limits::kMaxAliasTargets
+                if (auto st = s.add_alias({.source = "all@example.com",
+                                           .target = "member" + std::to_string(i) +
+                                                     "@a-rather-long-domain-name.example"});
+                    !st)
+                    return st;
+            return {};
+        }));
+    }
+    int fd = connect_to(f.sm_path);
+    int rcvbuf = 4096;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    std::string req;
+    for (int i = 0; i < 20; ++i) req += ns("alias all@example.com") + ns("domain example.com");
+    std::string one;
+    for (int i = 0; i < 1000; ++i)
+        one += (i ? "," : "") + std::string("member") + std::to_string(i) +
+               "@a-rather-long-domain-name.example";
+    std::string want;
+    for (int i = 0; i < 20; ++i) want += ns("OK " + one) + ns("OK example.com");
+    send_all(fd, req);
+    std::this_thread::sleep_for(200ms);  // the server is now blocked on a full buffer
+    std::string got = recv_for(fd, want.size(), 10s);
+    CHECK(got.size() == want.size());
+    CHECK(got == want);
+    ::close(fd);
+}
+
+TEST_CASE("server: an idle connection is kept for reuse; each request restarts its idle time") {
+    // Postfix keeps its socketmap connections open between lookups.
+    Fixture f(ServerLimits{.idle_timeout = 1500ms, .request_timeout = 500ms});
+    int fd = connect_to(f.sm_path);
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 3; ++i) {
+        send_all(fd, ns("domain example.com"));
+        CHECK(recv_for(fd, 17, 5s) == ns("OK example.com"));
+        // Longer than request_timeout, shorter than idle_timeout.
+        CHECK_FALSE(closed_within(fd, 1s));
+    }
+    CHECK(std::chrono::steady_clock::now() - t0 >= 3s);  // in all, past one idle_timeout
+    CHECK(closed_within(fd, 3s));
+    ::close(fd);
 }

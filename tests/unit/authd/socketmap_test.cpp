@@ -329,3 +329,68 @@ TEST_CASE("socketmap: a store file replaced on disk is reopened") {
     REQUIRE(source.get());
     CHECK(opens == 3);
 }
+
+TEST_CASE("socketmap: a batch answers from one snapshot taken at its first lookup") {
+    TempDir dir;
+    auto writer = populated(dir);
+    log::MemorySink sink;
+    log::Logger log(sink);
+    StoreSource source(
+        [&] {
+            return store::open_store("sqlite:" + dir.file("s.db"),
+                                     store::StoreOptions{.read_only = true});
+        },
+        std::chrono::milliseconds(0));
+    SocketmapService svc(source, "+", log);
+
+    // Committed after begin but before the first lookup: seen.
+    svc.begin_batch();
+    REQUIRE(writer->add_mailbox({.address = "u1@example.com"}));
+    CHECK(svc.answer("mailbox u1@example.com") == "OK example.com/u1/Maildir/");
+    // Committed in the middle of the batch: the batch keeps its snapshot...
+    REQUIRE(writer->add_mailbox({.address = "u2@example.com"}));
+    CHECK(svc.answer("mailbox u2@example.com") == "NOTFOUND ");
+    svc.end_batch();
+    // ...and the next lookup sees it, in a batch or not.
+    CHECK(svc.answer("mailbox u2@example.com") == "OK example.com/u2/Maildir/");
+    svc.begin_batch();
+    CHECK(svc.answer("mailbox u2@example.com") == "OK example.com/u2/Maildir/");
+    svc.end_batch();
+    svc.end_batch();  // without a batch: nothing
+
+    // The writer is not held up by a reader's batch (WAL).
+    svc.begin_batch();
+    CHECK(svc.answer("domain example.com") == "OK example.com");
+    REQUIRE(writer->delete_mailbox("u1@example.com"));
+    svc.end_batch();
+    CHECK(svc.answer("mailbox u1@example.com") == "NOTFOUND ");
+}
+
+TEST_CASE("socketmap: a store outage inside a batch is TEMP and the batch ends cleanly") {
+    TempDir dir;
+    auto filled = populated(dir);
+    filled.reset();
+    log::MemorySink sink;
+    log::Logger log(sink);
+    bool down = false;
+    StoreSource source(
+        [&]() -> Result<std::unique_ptr<store::Store>> {
+            if (down) return std::unique_ptr<store::Store>(std::make_unique<DownStore>());
+            return store::open_store("sqlite:" + dir.file("s.db"),
+                                     store::StoreOptions{.read_only = true});
+        },
+        std::chrono::milliseconds(0));
+    SocketmapService svc(source, "+", log);
+    svc.begin_batch();
+    CHECK(svc.answer("domain example.com") == "OK example.com");
+    svc.end_batch();
+    down = true;
+    source.reset();  // the next open gives the failing store
+    svc.begin_batch();
+    CHECK(svc.answer("domain example.com").starts_with("TEMP "));
+    CHECK(source.current() == nullptr);  // dropped after the failure
+    CHECK(svc.answer("domain example.com").starts_with("TEMP "));
+    svc.end_batch();
+    down = false;
+    CHECK(svc.answer("domain example.com") == "OK example.com");
+}
