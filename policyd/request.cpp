@@ -1,5 +1,6 @@
 #include "policyd/request.hpp"
 
+#include <algorithm>
 #include <array>
 #include <limits>
 #include <utility>
@@ -99,18 +100,28 @@ RequestParser::Step RequestParser::feed(std::string_view data) {
     if (complete_) return {Status::Complete, 0};
     std::size_t i = 0;
     while (i < data.size()) {
-        char c = data[i++];
-        if (++bytes_ > limits_.max_request_bytes) {
+        // The ordinary bytes up to the next event are appended at once (memchr,
+        // not a byte at a time); the event is the byte that goes over the size
+        // bound, a NUL or a newline, whichever comes first (at one position
+        // the bound is checked first).
+        std::string_view rest = data.substr(i);
+        std::size_t over_at = limits_.max_request_bytes - bytes_;  // bytes_ <= max here
+        std::size_t nl_at = rest.find('\n');
+        std::size_t nul_at = rest.substr(0, std::min(nl_at, rest.size())).find('\0');
+        std::size_t at = std::min({over_at, nl_at, nul_at, rest.size()});
+        line_.append(rest.data(), at);
+        bytes_ += at;
+        i += at;
+        if (at == rest.size()) break;
+        ++bytes_;
+        ++i;
+        if (at == over_at) {
             fail("request longer than " + std::to_string(limits_.max_request_bytes) + " bytes");
             return {Status::Error, i};
         }
-        if (c == '\0') {
+        if (at == nul_at) {
             fail("NUL byte in request");
             return {Status::Error, i};
-        }
-        if (c != '\n') {
-            line_.push_back(c);
-            continue;
         }
         if (!finish_line()) return {Status::Error, i};
         if (complete_) return {Status::Complete, i};
