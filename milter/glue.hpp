@@ -4,6 +4,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include <cstdio>
 #include <exception>
 #include <string>
 
@@ -36,15 +37,17 @@ struct Negotiated {
 // at end of message). Nothing escapes, not even from on_error.
 template <class Body, class OnError>
 sfsistat guarded(bool no_reply, Body&& body, OnError&& on_error) noexcept {
-    const char* what = "unknown exception";
+    // The reason is copied while the exception is alive (e.what() points
+    // into it), into a buffer, since copying into a string could throw.
+    char what[256] = "unknown exception";
     try {
         return body();
     } catch (const std::exception& e) {
-        what = e.what();
+        std::snprintf(what, sizeof what, "%s", e.what());
     } catch (...) {
     }
     try {
-        on_error(what);
+        on_error(static_cast<const char*>(what));
     } catch (...) {
     }
     return no_reply ? SMFIS_NOREPLY : SMFIS_TEMPFAIL;

@@ -66,6 +66,13 @@ TEST_CASE("glue: an exception in a callback becomes a temporary failure") {
         CHECK(milter::guarded(false, []() -> sfsistat { throw 42; }, record) == SMFIS_TEMPFAIL);
         CHECK(seen == "unknown exception");
     }
+    SUBCASE("a long reason is cut, not overrun") {
+        auto r = milter::guarded(
+            false, []() -> sfsistat { throw std::runtime_error(std::string(5000, 'x')); },
+            record);
+        CHECK(r == SMFIS_TEMPFAIL);
+        CHECK(seen == std::string(255, 'x'));
+    }
     SUBCASE("a stage without reply: no reply, the reason passed on for end of message") {
         auto r = milter::guarded(
             true, []() -> sfsistat { throw std::bad_alloc(); }, record);
