@@ -26,6 +26,31 @@ constexpr int kExitNoInput = 66;  // EX_NOINPUT: an import file cannot be read
 
 std::string size_text(std::int64_t v) { return v == 0 ? std::string("-") : std::to_string(v); }
 
+template <class T>
+void apply_overrides(const OverrideSettings& set, T& out) {
+    if (set.rate_limit) out.rate_limit = *set.rate_limit;
+    if (set.recipient_limit) out.recipient_limit = *set.recipient_limit;
+    if (set.spam_filter) out.spam_filter = *set.spam_filter;
+}
+
+// " rate_limit=... recipient_limit=N spam_filter=off" for what is set; "" if nothing is.
+template <class T>
+std::string overrides_text(const T& v) {
+    std::string out;
+    if (!v.rate_limit.empty()) out += " rate_limit=" + v.rate_limit;
+    if (v.recipient_limit != 0) out += " recipient_limit=" + std::to_string(v.recipient_limit);
+    if (v.spam_filter != store::SpamFilter::Inherit)
+        out += " spam_filter=" + std::string(store::to_string(v.spam_filter));
+    return out;
+}
+
+// "value" if set here, else "inherit" and what the domain (or the default) gives.
+std::string with_origin(const std::string& own, const std::string& domain_value,
+                        const std::string& fallback) {
+    if (!own.empty()) return own;
+    return "inherit (" + (domain_value.empty() ? fallback : "domain: " + domain_value) + ")";
+}
+
 // Reads one line with terminal echo off (when `noecho` and fd 0 is a tty).
 bool read_line(std::istream& in, std::string& line, bool noecho) {
     termios saved{};
@@ -174,6 +199,7 @@ int Ctl::domain_add(const std::string& name, const DomainSettings& set) {
     dom.max_message_size = set.max_message_size.value_or(0);
     dom.quota_bytes = set.quota_bytes.value_or(0);
     dom.active = set.active.value_or(true);
+    apply_overrides(set.overrides, dom);
     if (auto r = (*st)->add_domain(dom); !r) return report(r.error());
     io_.out << "domain " << dom.name << " added\n";
     return kExitOk;
@@ -189,6 +215,7 @@ int Ctl::domain_set(const std::string& name, const DomainSettings& set) {
     if (set.max_message_size) dom->max_message_size = *set.max_message_size;
     if (set.quota_bytes) dom->quota_bytes = *set.quota_bytes;
     if (set.active) dom->active = *set.active;
+    apply_overrides(set.overrides, *dom);
     if (auto r = (*st)->update_domain(*dom); !r) return report(r.error());
     io_.out << "domain " << dom->name << " updated\n";
     return kExitOk;
@@ -214,8 +241,35 @@ int Ctl::domain_list() {
     auto list = (*st)->list_domains();
     if (!list) return report(list.error());
     for (const auto& d : *list) {
-        io_.out << d.name << (d.active ? "" : " (disabled)") << '\n';
+        io_.out << d.name << (d.active ? "" : " (disabled)") << overrides_text(d) << '\n';
     }
+    return kExitOk;
+}
+
+int Ctl::domain_show(const std::string& name) {
+    auto d = store::parse_domain(name);
+    if (!d) return report(d.error());
+    auto st = store();
+    if (!st) return report(st.error());
+    auto dom = (*st)->get_domain(*d);
+    if (!dom) return report(dom.error());
+    io_.out << "domain: " << dom->name << '\n'
+            << "active: " << (dom->active ? "yes" : "no") << '\n'
+            << "quota_bytes: " << size_text(dom->quota_bytes) << '\n'
+            << "max_message_size: " << size_text(dom->max_message_size) << '\n'
+            << "rate_limit: "
+            << (dom->rate_limit.empty() ? "inherit (policyd_rate_sasl_user)" : dom->rate_limit)
+            << '\n'
+            << "recipient_limit: "
+            << (dom->recipient_limit == 0 ? "inherit (policyd_recipient_limit_authenticated)"
+                                          : std::to_string(dom->recipient_limit))
+            << '\n'
+            << "spam_filter: "
+            << (dom->spam_filter == store::SpamFilter::Inherit
+                    ? std::string("inherit (on)")
+                    : std::string(store::to_string(dom->spam_filter)))
+            << '\n'
+            << "created: " << dom->created << '\n';
     return kExitOk;
 }
 
@@ -247,6 +301,7 @@ int Ctl::user_add(const std::string& address, const MailboxSettings& set,
     mb.quota_bytes = set.quota_bytes.value_or(0);
     mb.quota_messages = set.quota_messages.value_or(0);
     mb.active = set.active.value_or(true);
+    apply_overrides(set.overrides, mb);
     if (!no_password) {
         auto pw = read_password(src);
         if (!pw) return report(pw.error());
@@ -266,6 +321,7 @@ int Ctl::user_set(const std::string& address, const MailboxSettings& set) {
     if (set.quota_bytes) mb->quota_bytes = *set.quota_bytes;
     if (set.quota_messages) mb->quota_messages = *set.quota_messages;
     if (set.active) mb->active = *set.active;
+    apply_overrides(set.overrides, *mb);
     if (auto r = store_->update_mailbox(*mb); !r) return report(r.error());
     io_.out << "user " << mb->address << " updated\n";
     return kExitOk;
@@ -296,7 +352,8 @@ int Ctl::user_list(const std::string& domain) {
     }
     auto list = (*st)->list_mailboxes(dom);
     if (!list) return report(list.error());
-    for (const auto& m : *list) io_.out << m.address << (m.active ? "" : " (disabled)") << '\n';
+    for (const auto& m : *list)
+        io_.out << m.address << (m.active ? "" : " (disabled)") << overrides_text(m) << '\n';
     return kExitOk;
 }
 
@@ -311,7 +368,24 @@ int Ctl::user_show(const std::string& address) {
             << "maildir: " << cfg_.get("virtual_mailbox_base") << '/' << mb->maildir << '\n'
             << "quota_bytes: " << size_text(mb->quota_bytes) << '\n'
             << "quota_messages: " << size_text(mb->quota_messages) << '\n'
-            << "max_message_size: " << size_text(mb->max_message_size) << '\n'
+            << "max_message_size: " << size_text(mb->max_message_size) << '\n';
+    // The overrides with where an unset one comes from.
+    auto dom = store_->get_domain(mb->domain);
+    if (!dom && dom.error().kind != ErrorKind::NotFound) return report(dom.error());
+    const store::Domain none{};
+    const store::Domain& d = dom ? *dom : none;
+    auto num = [](std::int64_t v) { return v == 0 ? std::string() : std::to_string(v); };
+    auto filter = [](store::SpamFilter f) {
+        return f == store::SpamFilter::Inherit ? std::string() : std::string(store::to_string(f));
+    };
+    io_.out << "rate_limit: " << with_origin(mb->rate_limit, d.rate_limit, "policyd_rate_sasl_user")
+            << '\n'
+            << "recipient_limit: "
+            << with_origin(num(mb->recipient_limit), num(d.recipient_limit),
+                           "policyd_recipient_limit_authenticated")
+            << '\n'
+            << "spam_filter: " << with_origin(filter(mb->spam_filter), filter(d.spam_filter), "on")
+            << '\n'
             << "created: " << mb->created << '\n';
     return kExitOk;
 }

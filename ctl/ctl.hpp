@@ -41,16 +41,25 @@ struct Io {
     bool interactive = false;    // standard input is a terminal (prompt without echo)
 };
 
+// The policy overrides and the filter opt-out, alike for domains and
+// mailboxes. rate_limit "" and recipient_limit 0 mean "inherit" (unset).
+struct OverrideSettings {
+    std::optional<std::string> rate_limit;
+    std::optional<std::int64_t> recipient_limit;
+    std::optional<store::SpamFilter> spam_filter;
+};
 struct DomainSettings {
     std::optional<std::int64_t> max_message_size;
     std::optional<std::int64_t> quota_bytes;
     std::optional<bool> active;
+    OverrideSettings overrides;
 };
 struct MailboxSettings {
     std::optional<std::int64_t> max_message_size;
     std::optional<std::int64_t> quota_bytes;
     std::optional<std::int64_t> quota_messages;
     std::optional<bool> active;
+    OverrideSettings overrides;
 };
 
 struct ImportFiles {
@@ -69,6 +78,7 @@ public:
     int domain_set(const std::string& name, const DomainSettings&);
     int domain_del(const std::string& name, bool force);
     int domain_list();
+    int domain_show(const std::string& name);
 
     int user_add(const std::string& address, const MailboxSettings&, const PasswordSource&,
                  bool no_password);

@@ -5,12 +5,15 @@
 //
 //      yubinctl config [-n] [-x] | --example
 //      yubinctl domain add|set DOMAIN [--max-message-size SIZE] [--quota SIZE] [--active yes|no]
-//      yubinctl domain del DOMAIN [--force]
+//                  [--rate-limit RATES|none|inherit] [--recipient-limit N|inherit]
+//                  [--spam-filter on|off|inherit]
+//      yubinctl domain del|show DOMAIN [--force]
 //      yubinctl domain list
 //      yubinctl user add ADDRESS [--password-stdin | --no-password] [--quota SIZE]
 //                  [--quota-messages N] [--max-message-size SIZE] [--active yes|no]
 //      yubinctl user set ADDRESS [--quota SIZE] [--quota-messages N] [--max-message-size SIZE]
 //                  [--active yes|no]
+//      (user add and set also take --rate-limit, --recipient-limit, --spam-filter)
 //      yubinctl user del|show ADDRESS
 //      yubinctl user passwd ADDRESS [--password-stdin]
 //      yubinctl user list [DOMAIN]
@@ -92,6 +95,8 @@
 
 #include "core/config/config.hpp"
 #include "core/config/example.hpp"
+#include "core/store/store.hpp"
+#include "core/util/strings.hpp"
 #include "ctl/cert.hpp"
 #include "ctl/check.hpp"
 #include "ctl/ctl.hpp"
@@ -111,6 +116,39 @@ void add_active(CLI::App* cmd, std::optional<bool>& active, std::string& text) {
     cmd->callback([&] {
         if (!text.empty()) active = (text == "yes");
     });
+}
+
+// --rate-limit, --recipient-limit, --spam-filter: each takes "inherit" to
+// unset it (the domain's, or yubin.cf's, applies again). The store checks
+// the rate syntax.
+void add_overrides(CLI::App* cmd, yubin::ctl::OverrideSettings& out) {
+    cmd->add_option_function<std::string>(
+        "--rate-limit",
+        [&out](const std::string& v) { out.rate_limit = v == "inherit" ? std::string() : v; },
+        "yubin-policyd rate limit when logged in as this user (policyd_rate_sasl_user syntax, "
+        "e.g. \"messages:500/1h recipients:5000/1d\"), none, or inherit");
+    cmd->add_option_function<std::string>(
+        "--recipient-limit",
+        [&out](const std::string& v) {
+            if (v == "inherit") {
+                out.recipient_limit = 0;
+                return;
+            }
+            auto n = yubin::parse_int(v);
+            if (!n || *n <= 0)
+                throw CLI::ValidationError("--recipient-limit",
+                                           "want a number of recipients > 0 or inherit: " + v);
+            out.recipient_limit = *n;
+        },
+        "recipients per message when logged in as this user, or inherit");
+    cmd->add_option_function<std::string>(
+        "--spam-filter",
+        [&out](const std::string& v) {
+            auto f = yubin::store::parse_spam_filter(v);
+            if (!f) throw CLI::ValidationError("--spam-filter", "want on, off or inherit: " + v);
+            out.spam_filter = *f;
+        },
+        "yubin-milter filter for mail to it: on, off or inherit");
 }
 
 // SIZE options parsed with ctl::parse_size ("10M", "512k", plain bytes).
@@ -158,11 +196,14 @@ int main(int argc, char** argv) try {
         add_size(c, "--max-message-size", dset.max_message_size, "largest message accepted");
         add_size(c, "--quota", dset.quota_bytes, "default Maildir++ quota of its mailboxes");
         add_active(c, dset.active, dactive);
+        add_overrides(c, dset.overrides);
     }
     auto* domain_del = domain->add_subcommand("del", "delete a domain");
     domain_del->add_option("domain", domain_name)->required();
     domain_del->add_flag("--force", force, "also delete its mailboxes and aliases");
     auto* domain_list = domain->add_subcommand("list", "list domains");
+    auto* domain_show = domain->add_subcommand("show", "show a domain's settings");
+    domain_show->add_option("domain", domain_name)->required();
 
     // user
     auto* user = app.add_subcommand("user", "mailboxes (users)");
@@ -181,6 +222,7 @@ int main(int argc, char** argv) try {
             "Maildir++ message count quota")->check(CLI::NonNegativeNumber);
         add_size(c, "--max-message-size", mset.max_message_size, "largest message accepted");
         add_active(c, mset.active, uactive);
+        add_overrides(c, mset.overrides);
     }
     user_add->add_flag("--password-stdin", password_stdin, "read the password from stdin");
     user_add->add_flag("--no-password", no_password, "a mailbox that cannot log in");
@@ -380,6 +422,7 @@ int main(int argc, char** argv) try {
     if (domain_set->parsed()) return ctl.domain_set(domain_name, dset);
     if (domain_del->parsed()) return ctl.domain_del(domain_name, force);
     if (domain_list->parsed()) return ctl.domain_list();
+    if (domain_show->parsed()) return ctl.domain_show(domain_name);
     if (user_add->parsed()) return ctl.user_add(address, mset, pw, no_password);
     if (user_set->parsed()) return ctl.user_set(address, mset);
     if (user_del->parsed()) return ctl.user_del(address);

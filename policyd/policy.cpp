@@ -6,7 +6,6 @@
 #include <exception>
 #include <limits>
 
-#include "core/config/value.hpp"
 #include "core/store/address.hpp"
 #include "core/util/strings.hpp"
 #include "policyd/maildirsize.hpp"
@@ -20,18 +19,6 @@ Mode parse_mode(const std::string& v) {
     if (v == "off") return Mode::Off;
     if (v == "warn") return Mode::Warn;
     return Mode::Enforce;
-}
-
-std::string_view kind_name(RateRule::Kind k) {
-    switch (k) {
-        case RateRule::Kind::Messages:
-            return "messages";
-        case RateRule::Kind::Recipients:
-            return "recipients";
-        case RateRule::Kind::Bytes:
-            return "bytes";
-    }
-    return "messages";
 }
 
 std::string_view class_name(RateClass c) {
@@ -50,14 +37,6 @@ std::string_view class_name(RateClass c) {
     return "server";
 }
 
-std::string window_text(std::int64_t s) {
-    if (s % 604800 == 0) return std::to_string(s / 604800) + "w";
-    if (s % 86400 == 0) return std::to_string(s / 86400) + "d";
-    if (s % 3600 == 0) return std::to_string(s / 3600) + "h";
-    if (s % 60 == 0) return std::to_string(s / 60) + "m";
-    return std::to_string(s) + "s";
-}
-
 std::string domain_of(std::string_view address) {
     auto at = address.rfind('@');
     return at == std::string_view::npos ? std::string() : to_lower(address.substr(at + 1));
@@ -70,62 +49,6 @@ std::string with_code(const std::string& action, std::string_view text) {
 }
 
 }  // namespace
-
-Result<std::vector<RateRule>> parse_rate_rules(std::string_view text) {
-    std::vector<RateRule> out;
-    for (auto item : split_any(text, ", \t\r\n")) {
-        auto bad = [&](std::string_view why) {
-            return fail(ErrorKind::BadInput, "bad rate \"" + sanitize_for_log(item, 60) +
-                                                 "\": " + std::string(why) +
-                                                 " (want KIND:COUNT/WINDOW, e.g. messages:100/1h)");
-        };
-        auto colon = item.find(':');
-        auto slash = item.find('/');
-        if (colon == std::string_view::npos || slash == std::string_view::npos || slash < colon)
-            return bad("syntax");
-        RateRule r;
-        auto kind = item.substr(0, colon);
-        if (kind == "messages")
-            r.kind = RateRule::Kind::Messages;
-        else if (kind == "recipients")
-            r.kind = RateRule::Kind::Recipients;
-        else if (kind == "bytes")
-            r.kind = RateRule::Kind::Bytes;
-        else
-            return bad("KIND is messages, recipients or bytes");
-        auto count = item.substr(colon + 1, slash - colon - 1);
-        std::int64_t mult = 1;
-        if (!count.empty()) {
-            switch (count.back()) {
-                case 'k':
-                    mult = 1024;
-                    break;
-                case 'M':
-                    mult = 1024 * 1024;
-                    break;
-                case 'G':
-                    mult = 1024LL * 1024 * 1024;
-                    break;
-                default:
-                    break;
-            }
-            if (mult != 1) count.remove_suffix(1);
-        }
-        auto n = parse_int(count);
-        if (!n || *n < 0 || *n > (std::int64_t{1} << 50) / mult) return bad("COUNT");
-        r.max = *n * mult;
-        auto w = config::parse_time(item.substr(slash + 1), 's');
-        if (!w || *w <= 0 || *w > 366LL * 86400) return bad("WINDOW");
-        r.window_s = *w;
-        out.push_back(r);
-    }
-    return out;
-}
-
-std::string describe(const RateRule& r) {
-    return std::to_string(r.max) + " " + std::string(kind_name(r.kind)) + " per " +
-           window_text(r.window_s);
-}
 
 Result<PolicySettings> PolicySettings::from_config(const config::Config& cfg) {
     PolicySettings s;
@@ -329,10 +252,47 @@ std::optional<Policy::Verdict> Policy::check_quota(const Request& req) {
                                            std::to_string(used->used_messages) + " messages)"});
 }
 
-std::optional<Policy::Verdict> Policy::check_recipient_limit(const Request& req) {
+Policy::UserLimits Policy::user_limits(const Request& req) {
+    UserLimits out;
+    if (req.sasl_username.empty()) return out;
+    if (s_.rate_mode == Mode::Off && s_.recipient_limit_mode == Mode::Off) return out;
+    auto login = store::parse_address(req.sasl_username);
+    if (!login) return out;  // a login that is no address has no mailbox
+    auto st = store_.get();
+    auto failed = [&](const Error& e) {
+        log_.warning("store lookup of the limits of {} failed: {}; using the yubin.cf defaults",
+                     sanitize_for_log(req.sasl_username, 100), e.what);
+        if (is_temporary(e.kind)) store_.reset();
+        return UserLimits{};
+    };
+    if (!st) return failed(st.error());
+    auto mb = (*st)->get_mailbox(req.sasl_username);
+    if (!mb && mb.error().kind != ErrorKind::NotFound) return failed(mb.error());
+    std::optional<store::Domain> dom;
+    if (!mb || mb->rate_limit.empty() || mb->recipient_limit == 0) {
+        auto d = (*st)->get_domain(login->domain);
+        if (!d && d.error().kind != ErrorKind::NotFound) return failed(d.error());
+        if (d) dom = std::move(*d);
+    }
+    auto eff = store::effective_overrides(mb ? &*mb : nullptr, dom ? &*dom : nullptr);
+    out.recipient_limit = eff.recipient_limit;
+    if (!eff.rate_limit.empty()) {
+        auto rules = parse_rate_rules(eff.rate_limit);
+        if (rules)
+            out.rates = std::move(*rules);
+        else  // written around yubinctl (LDAP): the defaults, and say so
+            log_.warning("rate_limit of {} in the store: {}; using policyd_rate_sasl_user",
+                         sanitize_for_log(req.sasl_username, 100), rules.error().what);
+    }
+    return out;
+}
+
+std::optional<Policy::Verdict> Policy::check_recipient_limit(const Request& req,
+                                                             const UserLimits& user) {
     if (s_.recipient_limit_mode == Mode::Off) return std::nullopt;
     std::int64_t limit = req.sasl_username.empty() ? s_.recipient_limit_unauthenticated
-                                                   : s_.recipient_limit_authenticated;
+                         : user.recipient_limit > 0 ? user.recipient_limit
+                                                    : s_.recipient_limit_authenticated;
     std::int64_t n = req.recipient_count_value();
     if (limit == 0 || n <= limit) return std::nullopt;
     return apply(
@@ -343,13 +303,15 @@ std::optional<Policy::Verdict> Policy::check_recipient_limit(const Request& req)
 }
 
 void Policy::rate_limits(const Request& req, std::vector<CounterLimit>& limits,
-                         std::vector<std::pair<RateClass, const RateRule*>>& origin) const {
+                         std::vector<std::pair<RateClass, const RateRule*>>& origin,
+                         const UserLimits* user) const {
     std::int64_t rcpts = std::max<std::int64_t>(req.recipient_count_value(), 1);
     std::int64_t bytes = req.size_value();
     for (std::size_t c = 0; c < kRateClasses; ++c) {
-        const auto& rules = s_.rates[c];
-        if (rules.empty()) continue;
         auto cls = static_cast<RateClass>(c);
+        const auto& rules =
+            cls == RateClass::SaslUser && user && user->rates ? *user->rates : s_.rates[c];
+        if (rules.empty()) continue;
         std::string id;
         switch (cls) {
             case RateClass::SaslUser:
@@ -374,7 +336,7 @@ void Policy::rate_limits(const Request& req, std::vector<CounterLimit>& limits,
                                   : r.kind == RateRule::Kind::Recipients ? rcpts
                                                                          : bytes;
             limits.push_back(CounterLimit{"r:" + std::string(class_name(cls)) + ":" + id + ":" +
-                                              std::string(kind_name(r.kind)) + ":" +
+                                              std::string(store::kind_name(r.kind)) + ":" +
                                               std::to_string(r.window_s),
                                           r.window_s * 1000, r.max, amount});
             origin.emplace_back(cls, &r);
@@ -389,18 +351,19 @@ void Policy::prefetch(std::span<const Request* const> batch) noexcept {
         if (s_.rate_mode != Mode::Off && batch.size() > 1)
             for (const Request* r : batch)
                 if (r->protocol_state == "RCPT" || r->protocol_state == "DATA")
-                    rate_limits(*r, limits, origin);
+                    rate_limits(*r, limits, origin, nullptr);
         counters_.prefetch(limits, clock_.now_ms());
     } catch (const std::exception&) {
         // only a hint: each check then reads for itself
     }
 }
 
-std::optional<Policy::Verdict> Policy::check_rates(const Request& req, bool count) {
+std::optional<Policy::Verdict> Policy::check_rates(const Request& req, bool count,
+                                                   const UserLimits& user) {
     if (s_.rate_mode == Mode::Off) return std::nullopt;
     std::vector<CounterLimit> limits;
     std::vector<std::pair<RateClass, const RateRule*>> origin;
-    rate_limits(req, limits, origin);
+    rate_limits(req, limits, origin, &user);
     if (limits.empty()) return std::nullopt;
     auto res = counters_.check_and_add(limits, clock_.now_ms(), count);
     if (!res) return state_failure(res.error());
@@ -539,14 +502,13 @@ std::string Policy::decide(const Request& req) noexcept {
         if (state == "MAIL" || state == "RCPT") {
             v = check_sender_login(req);
             if (!v && state == "RCPT") v = check_quota(req);
-            if (!v && state == "RCPT") v = check_rates(req, false);
+            if (!v && state == "RCPT" && s_.rate_mode != Mode::Off)
+                v = check_rates(req, false, user_limits(req));
             if (!v && state == "RCPT") v = check_greylist(req);
-        } else if (state == "DATA") {
-            v = check_recipient_limit(req);
-            if (!v) v = check_rates(req, false);
-        } else if (state == "END-OF-MESSAGE") {
-            v = check_recipient_limit(req);
-            if (!v) v = check_rates(req, true);
+        } else if (state == "DATA" || state == "END-OF-MESSAGE") {
+            const UserLimits user = user_limits(req);
+            v = check_recipient_limit(req, user);
+            if (!v) v = check_rates(req, state == "END-OF-MESSAGE", user);
         }
         return v ? v->action : "DUNNO";
     } catch (const std::exception& e) {

@@ -12,6 +12,9 @@
 //   RCPT, DATA             rate limits, checked without counting (an
 //                          over-limit client is stopped early).
 //   DATA, END-OF-MESSAGE   recipient limit per message (recipient_count).
+// For an authenticated client, the store may override the SASL user's rate
+// limits and recipient limit (rate_limit, recipient_limit of its mailbox,
+// else of its mailbox's domain; see core/store/store.hpp).
 //   END-OF-MESSAGE         rate limits, checked and counted once per message
 //                          with recipient_count and size; a deferred message
 //                          is not counted.
@@ -30,6 +33,7 @@
 
 #include "core/config/config.hpp"
 #include "core/log/logger.hpp"
+#include "core/store/rate_limit.hpp"
 #include "core/store/store.hpp"
 #include "core/util/result.hpp"
 #include "policyd/clock.hpp"
@@ -40,23 +44,16 @@ namespace yubin::policyd {
 
 enum class Mode { Off, Warn, Enforce };
 
-// One "KIND:COUNT/WINDOW" item of a policyd_rate_* parameter.
-struct RateRule {
-    enum class Kind { Messages, Recipients, Bytes };
-    Kind kind = Kind::Messages;
-    std::int64_t max = 0;
-    std::int64_t window_s = 0;
-};
+// One "KIND:COUNT/WINDOW" item of a policyd_rate_* parameter or of a
+// mailbox's or domain's rate_limit in the store (syntax: rate_limit.hpp).
+using store::RateRule;
+using store::parse_rate_rules;
+using store::describe;
 
 // The classes a rate limit applies per, in the order they are checked.
 enum class RateClass { SaslUser, Sender, SenderDomain, Client, Global };
 inline constexpr std::size_t kRateClasses = 5;
 
-// "messages:100/1h recipients:1000/1d bytes:50M/1d" (comma or space
-// separated; COUNT may end in k, M, G = powers of 1024; WINDOW as a yubin.cf
-// time: s, m, h, d, w, default seconds). BadInput naming the bad item.
-[[nodiscard]] Result<std::vector<RateRule>> parse_rate_rules(std::string_view text);
-[[nodiscard]] std::string describe(const RateRule& r);  // "100 messages per 1h"
 
 // policyd_greylist_whitelist: who is never greylisted. Entries: an IP
 // address or network (192.0.2.0/24, 2001:db8::/32) matched against the client
@@ -157,12 +154,22 @@ private:
     };
     std::optional<Verdict> check_sender_login(const Request& req);
     std::optional<Verdict> check_quota(const Request& req);
-    std::optional<Verdict> check_recipient_limit(const Request& req);
-    std::optional<Verdict> check_rates(const Request& req, bool count);
+    // The store's overrides for the SASL user (its mailbox's, else its
+    // domain's), once per request. A store that cannot answer is logged and
+    // the yubin.cf defaults apply (rate limits never block mail because a
+    // lookup failed).
+    struct UserLimits {
+        std::optional<std::vector<RateRule>> rates;  // replaces policyd_rate_sasl_user
+        std::int64_t recipient_limit = 0;            // 0 = policyd_recipient_limit_authenticated
+    };
+    UserLimits user_limits(const Request& req);
+    std::optional<Verdict> check_recipient_limit(const Request& req, const UserLimits& user);
+    std::optional<Verdict> check_rates(const Request& req, bool count, const UserLimits& user);
     // The counters a rate check of this request reads, and the class and
-    // rule each comes from.
+    // rule each comes from (user: the store's overrides, null = yubin.cf's).
     void rate_limits(const Request& req, std::vector<CounterLimit>& limits,
-                     std::vector<std::pair<RateClass, const RateRule*>>& origin) const;
+                     std::vector<std::pair<RateClass, const RateRule*>>& origin,
+                     const UserLimits* user) const;
     std::optional<Verdict> check_greylist(const Request& req);
     std::optional<Verdict> state_failure(const Error& e);
     std::optional<Verdict> store_failure(const Error& e);

@@ -244,6 +244,15 @@ constexpr auto kSchema = std::to_array<Param>({
      "elsewhere can log in after at most this long."},
     {"store_ldap_password_attribute", Type::String, "userPassword", 0, 0, "",
      "LDAP attribute that holds a mailbox's password hash in Dovecot's {SCHEME}hash form."},
+    {"store_ldap_rate_limit_attribute", Type::String, "yubinRateLimit", 0, 0, "",
+     "LDAP attribute that holds a mailbox's or domain's rate_limit override for yubin-policyd "
+     "(policyd_rate_sasl_user syntax, or none)."},
+    {"store_ldap_recipient_limit_attribute", Type::String, "yubinRecipientLimit", 0, 0, "",
+     "LDAP attribute that holds a mailbox's or domain's recipient_limit override for "
+     "yubin-policyd (recipients per message)."},
+    {"store_ldap_spam_filter_attribute", Type::String, "yubinSpamFilter", 0, 0, "",
+     "LDAP attribute that switches yubin-milter's filter on (TRUE) or off (FALSE) for a mailbox "
+     "or domain; absent = inherit."},
     {"store_ldap_start_tls", Type::Bool, "no", 0, 0, "",
      "Use StartTLS on ldap:// connections and refuse to go on without it (certificates checked as "
      "store_ldap_tls_ca_file says); ldaps:// URIs need no StartTLS."},

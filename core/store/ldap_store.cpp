@@ -170,6 +170,9 @@ Result<LdapOptions> ldap_options_from_config(const config::Config& cfg) {
     o.mail_attribute = cfg.get("store_ldap_mail_attribute");
     o.password_attribute = cfg.get("store_ldap_password_attribute");
     o.mailbox_object_class = cfg.get("store_ldap_mailbox_object_class");
+    o.rate_limit_attribute = cfg.get("store_ldap_rate_limit_attribute");
+    o.recipient_limit_attribute = cfg.get("store_ldap_recipient_limit_attribute");
+    o.spam_filter_attribute = cfg.get("store_ldap_spam_filter_attribute");
     if (!o.bind_dn.empty()) {
         auto pw = read_password_file(cfg.get("store_ldap_bind_pw_file"));
         if (!pw) return fail(pw.error());
@@ -203,7 +206,9 @@ LdapStore::~LdapStore() {
 Result<std::unique_ptr<LdapStore>> LdapStore::open(LdapOptions ldap, const StoreOptions& options) {
     if (ldap.base_dn.empty()) return fail(ErrorKind::Config, "store_ldap_base_dn is not set");
     for (const auto* name :
-         {&ldap.mail_attribute, &ldap.password_attribute, &ldap.mailbox_object_class}) {
+         {&ldap.mail_attribute, &ldap.password_attribute, &ldap.mailbox_object_class,
+          &ldap.rate_limit_attribute, &ldap.recipient_limit_attribute,
+          &ldap.spam_filter_attribute}) {
         if (!is_descr(*name))
             return fail(ErrorKind::Config, "LDAP attribute or class name \"" +
                                                sanitize_for_log(*name) +
@@ -252,26 +257,61 @@ std::string LdapStore::domain_dn(std::string_view domain) const {
 
 namespace {
 
-std::vector<std::string> domain_attrs() {
-    return {kDomainName, kActive, kMaxSize, kQuotaBytes, kCreated, "createTimestamp"};
-}
-
 std::string created_of(const LdapStore::Entry& e) {
     std::string c = iso8601(e.first(kCreated));
     return c.empty() ? iso8601(e.first("createTimestamp")) : c;
 }
 
-Domain to_domain(const LdapStore::Entry& e) {
+// TRUE / FALSE as the schema writes them; a site's own attribute may say
+// on / off or yes / no. Anything else (absent) inherits.
+SpamFilter to_spam_filter(const std::string& s) {
+    if (iequals(s, "TRUE") || iequals(s, "on") || iequals(s, "yes")) return SpamFilter::On;
+    if (iequals(s, "FALSE") || iequals(s, "off") || iequals(s, "no")) return SpamFilter::Off;
+    return SpamFilter::Inherit;
+}
+
+}  // namespace
+
+std::vector<std::string> LdapStore::domain_attrs() const {
+    return {kDomainName,
+            kActive,
+            kMaxSize,
+            kQuotaBytes,
+            kCreated,
+            "createTimestamp",
+            ldap_.rate_limit_attribute,
+            ldap_.recipient_limit_attribute,
+            ldap_.spam_filter_attribute};
+}
+
+LdapStore::Attrs LdapStore::override_attrs(const std::string& rate_limit,
+                                           std::int64_t recipient_limit,
+                                           SpamFilter spam_filter) const {
+    return {{ldap_.rate_limit_attribute,
+             rate_limit.empty() ? std::vector<std::string>{} : std::vector{rate_limit}},
+            {ldap_.recipient_limit_attribute, number(recipient_limit)},
+            {ldap_.spam_filter_attribute, spam_filter == SpamFilter::Inherit
+                                              ? std::vector<std::string>{}
+                                              : boolean(spam_filter == SpamFilter::On)}};
+}
+
+template <class T>
+void LdapStore::read_overrides(const Entry& e, T& out) const {
+    out.rate_limit = e.first(ldap_.rate_limit_attribute);
+    out.recipient_limit = to_int(e.first(ldap_.recipient_limit_attribute));
+    out.spam_filter = to_spam_filter(e.first(ldap_.spam_filter_attribute));
+}
+
+Domain LdapStore::to_domain(const Entry& e) const {
     Domain d;
     d.name = to_lower(e.first(kDomainName));
     d.active = to_bool(e.first(kActive));
     d.max_message_size = to_int(e.first(kMaxSize));
     d.quota_bytes = to_int(e.first(kQuotaBytes));
+    read_overrides(e, d);
     d.created = created_of(e);
     return d;
 }
-
-}  // namespace
 
 Result<LdapStore::Entry> LdapStore::read_domain(const std::string& domain, bool all_attrs) {
     auto found = search(domain_dn(domain), LDAP_SCOPE_BASE,
@@ -285,7 +325,7 @@ Result<LdapStore::Entry> LdapStore::read_domain(const std::string& domain, bool 
 Status LdapStore::add_domain(const Domain& in) {
     auto name = parse_domain(in.name);
     if (!name) return fail(name.error());
-    if (auto st = validate::sizes({in.max_message_size, in.quota_bytes}); !st) return st;
+    if (auto st = validate::domain_fields(in); !st) return st;
     return write([&]() -> Status {
         auto existing = read_domain(*name, false);
         if (existing) return fail(perm("domain " + *name + " already exists"));
@@ -296,6 +336,8 @@ Status LdapStore::add_domain(const Domain& in) {
                     {kCreated, {generalized_now()}}};
         if (in.max_message_size) attrs.emplace_back(kMaxSize, number(in.max_message_size));
         if (in.quota_bytes) attrs.emplace_back(kQuotaBytes, number(in.quota_bytes));
+        for (auto& a : override_attrs(in.rate_limit, in.recipient_limit, in.spam_filter))
+            if (!a.second.empty()) attrs.push_back(std::move(a));
         auto st = add_entry(domain_dn(*name), attrs);
         if (!st && st.error().kind == ErrorKind::Perm)
             return fail(perm("domain " + *name + " already exists"));
@@ -306,13 +348,18 @@ Status LdapStore::add_domain(const Domain& in) {
 Status LdapStore::update_domain(const Domain& in) {
     auto name = parse_domain(in.name);
     if (!name) return fail(not_found("unknown domain " + sanitize_for_log(in.name)));
-    if (auto st = validate::sizes({in.max_message_size, in.quota_bytes}); !st) return st;
+    if (auto st = validate::domain_fields(in); !st) return st;
     return write([&]() -> Status {
         auto e = read_domain(*name, false);
         if (!e) return fail(e.error());
-        return replace_attrs(*e, {{kActive, boolean(in.active)},
-                                  {kMaxSize, number(in.max_message_size)},
-                                  {kQuotaBytes, number(in.quota_bytes)}});
+        Attrs attrs{{kActive, boolean(in.active)},
+                    {kMaxSize, number(in.max_message_size)},
+                    {kQuotaBytes, number(in.quota_bytes)}};
+        // An unset override is only written (deleted) where the entry has
+        // it, so a directory with an older yubin schema keeps working.
+        for (auto& a : override_attrs(in.rate_limit, in.recipient_limit, in.spam_filter))
+            if (!a.second.empty() || e->values(a.first)) attrs.push_back(std::move(a));
+        return replace_attrs(*e, attrs);
     });
 }
 
@@ -373,9 +420,19 @@ Result<std::vector<Domain>> LdapStore::list_domains() {
 // ---- mailboxes ----
 
 std::vector<std::string> LdapStore::mailbox_attrs() const {
-    return {ldap_.mail_attribute, ldap_.password_attribute, kActive,  kMaxSize,
-            kQuotaBytes,          kQuotaMessages,           kMaildir, kCreated,
-            "createTimestamp",    "modifyTimestamp"};
+    return {ldap_.mail_attribute,
+            ldap_.password_attribute,
+            kActive,
+            kMaxSize,
+            kQuotaBytes,
+            kQuotaMessages,
+            kMaildir,
+            kCreated,
+            "createTimestamp",
+            "modifyTimestamp",
+            ldap_.rate_limit_attribute,
+            ldap_.recipient_limit_attribute,
+            ldap_.spam_filter_attribute};
 }
 
 // value: an address (equality) or "@domain" (substring "*@domain").
@@ -415,6 +472,7 @@ Result<Mailbox> LdapStore::to_mailbox(const Entry& e) const {
     m.max_message_size = to_int(e.first(kMaxSize));
     m.quota_bytes = to_int(e.first(kQuotaBytes));
     m.quota_messages = to_int(e.first(kQuotaMessages));
+    read_overrides(e, m);
     m.maildir = e.first(kMaildir);
     if (m.maildir.empty()) {
         auto d = validate::maildir_for(*addr, "");
@@ -451,6 +509,8 @@ Status LdapStore::add_mailbox(const Mailbox& in) {
         if (in.max_message_size) attrs.emplace_back(kMaxSize, number(in.max_message_size));
         if (in.quota_bytes) attrs.emplace_back(kQuotaBytes, number(in.quota_bytes));
         if (in.quota_messages) attrs.emplace_back(kQuotaMessages, number(in.quota_messages));
+        for (auto& a : override_attrs(in.rate_limit, in.recipient_limit, in.spam_filter))
+            if (!a.second.empty()) attrs.push_back(std::move(a));
         auto st =
             add_entry(ldap_.mail_attribute + "=" + ldap_dn_escape(address) + "," + d->dn, attrs);
         if (!st && st.error().kind == ErrorKind::Perm &&
@@ -469,14 +529,16 @@ Status LdapStore::update_mailbox(const Mailbox& in) {
     return write([&]() -> Status {
         auto found = one_mailbox(address, false);
         if (!found) return fail(found.error());
-        return replace_attrs(
-            *found, {{ldap_.password_attribute,
-                      in.password.empty() ? std::vector<std::string>{} : std::vector{in.password}},
-                     {kActive, boolean(in.active)},
-                     {kMaxSize, number(in.max_message_size)},
-                     {kQuotaBytes, number(in.quota_bytes)},
-                     {kQuotaMessages, number(in.quota_messages)},
-                     {kMaildir, {*maildir}}});
+        Attrs attrs{{ldap_.password_attribute,
+                     in.password.empty() ? std::vector<std::string>{} : std::vector{in.password}},
+                    {kActive, boolean(in.active)},
+                    {kMaxSize, number(in.max_message_size)},
+                    {kQuotaBytes, number(in.quota_bytes)},
+                    {kQuotaMessages, number(in.quota_messages)},
+                    {kMaildir, {*maildir}}};
+        for (auto& a : override_attrs(in.rate_limit, in.recipient_limit, in.spam_filter))
+            if (!a.second.empty() || found->values(a.first)) attrs.push_back(std::move(a));
+        return replace_attrs(*found, attrs);
     });
 }
 

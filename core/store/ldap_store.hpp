@@ -79,6 +79,10 @@ struct LdapOptions {
     std::string mail_attribute = "mail";
     std::string password_attribute = "userPassword";
     std::string mailbox_object_class = "yubinMailbox";
+    // The policy overrides and the filter opt-out, on domains and mailboxes.
+    std::string rate_limit_attribute = "yubinRateLimit";
+    std::string recipient_limit_attribute = "yubinRecipientLimit";
+    std::string spam_filter_attribute = "yubinSpamFilter";
     // Where the cache reads the time (tests); empty = steady_clock::now.
     std::function<std::chrono::steady_clock::time_point()> clock{};
 };
@@ -193,6 +197,14 @@ private:
                                                            const std::string& target);
     [[nodiscard]] Result<Mailbox> to_mailbox(const Entry& e) const;
     [[nodiscard]] std::vector<std::string> mailbox_attrs() const;
+    [[nodiscard]] std::vector<std::string> domain_attrs() const;
+    [[nodiscard]] Domain to_domain(const Entry& e) const;
+    // The override attributes of a domain or mailbox as written: "absent"
+    // for unset values (for replace: delete; for add: left out).
+    [[nodiscard]] Attrs override_attrs(const std::string& rate_limit, std::int64_t recipient_limit,
+                                       SpamFilter spam_filter) const;
+    template <class T>
+    void read_overrides(const Entry& e, T& out) const;
     [[nodiscard]] std::chrono::steady_clock::time_point now() const;
     template <class V>
     void remember(std::unordered_map<std::string, Cached<V>>& map, const std::string& key,

@@ -57,6 +57,17 @@ CREATE TABLE aliases (
 );
 CREATE INDEX aliases_domain ON aliases(domain);
 )sql",
+    // 2: policy overrides (yubin-policyd) and the filter opt-out (yubin-milter).
+    R"sql(
+ALTER TABLE domains ADD COLUMN rate_limit TEXT NOT NULL DEFAULT '';
+ALTER TABLE domains ADD COLUMN recipient_limit INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE domains ADD COLUMN spam_filter TEXT NOT NULL DEFAULT 'inherit'
+    CHECK (spam_filter IN ('inherit', 'on', 'off'));
+ALTER TABLE mailboxes ADD COLUMN rate_limit TEXT NOT NULL DEFAULT '';
+ALTER TABLE mailboxes ADD COLUMN recipient_limit INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mailboxes ADD COLUMN spam_filter TEXT NOT NULL DEFAULT 'inherit'
+    CHECK (spam_filter IN ('inherit', 'on', 'off'));
+)sql",
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion);
 
@@ -154,6 +165,9 @@ Domain read_domain(const Q& q) {
     d.max_message_size = q.int64(2);
     d.quota_bytes = q.int64(3);
     d.created = q.text(4);
+    d.rate_limit = q.text(5);
+    d.recipient_limit = q.int64(6);
+    d.spam_filter = parse_spam_filter(q.text(7)).value_or(SpamFilter::Inherit);
     return d;
 }
 
@@ -171,12 +185,18 @@ Mailbox read_mailbox(const Q& q) {
     m.maildir = q.text(8);
     m.created = q.text(9);
     m.updated = q.text(10);
+    m.rate_limit = q.text(11);
+    m.recipient_limit = q.int64(12);
+    m.spam_filter = parse_spam_filter(q.text(13)).value_or(SpamFilter::Inherit);
     return m;
 }
 
 #define YUBIN_MAILBOX_COLS                                                                \
     "address, local_part, domain, password, active, max_message_size, quota_bytes, " \
-    "quota_messages, maildir, created, updated"
+    "quota_messages, maildir, created, updated, rate_limit, recipient_limit, spam_filter"
+#define YUBIN_DOMAIN_COLS                                                           \
+    "name, active, max_message_size, quota_bytes, created, rate_limit, recipient_limit, " \
+    "spam_filter"
 
 }  // namespace
 
@@ -390,17 +410,17 @@ Result<std::int64_t> SqliteStore::count(std::string_view sql, std::string_view k
 Status SqliteStore::add_domain(const Domain& in) {
     auto name = parse_domain(in.name);
     if (!name) return fail(name.error());
-    if (auto st = validate::sizes({in.max_message_size, in.quota_bytes}); !st) return st;
+    if (auto st = validate::domain_fields(in); !st) return st;
     return write([&]() -> Status {
         auto exists = domain_exists(*name);
         if (!exists) return fail(exists.error());
         if (*exists) return fail(perm("domain " + *name + " already exists"));
-        auto q = prepare(
-            "INSERT INTO domains (name, active, max_message_size, quota_bytes, created) "
-            "VALUES (?, ?, ?, ?, ?)");
+        auto q = prepare("INSERT INTO domains (" YUBIN_DOMAIN_COLS
+                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
         if (!q) return fail(q.error());
         q->bind(*name).bind(in.active).bind(in.max_message_size).bind(in.quota_bytes).bind(
             now_iso8601());
+        q->bind(in.rate_limit).bind(in.recipient_limit).bind(to_string(in.spam_filter));
         if (int rc = q->step(); rc != SQLITE_DONE) return fail(db_error(rc, "add domain"));
         return {};
     });
@@ -409,12 +429,15 @@ Status SqliteStore::add_domain(const Domain& in) {
 Status SqliteStore::update_domain(const Domain& in) {
     auto name = parse_domain(in.name);
     if (!name) return fail(not_found("unknown domain " + sanitize_for_log(in.name)));
-    if (auto st = validate::sizes({in.max_message_size, in.quota_bytes}); !st) return st;
+    if (auto st = validate::domain_fields(in); !st) return st;
     return write([&]() -> Status {
         auto q = prepare(
-            "UPDATE domains SET active = ?, max_message_size = ?, quota_bytes = ? WHERE name = ?");
+            "UPDATE domains SET active = ?, max_message_size = ?, quota_bytes = ?, "
+            "rate_limit = ?, recipient_limit = ?, spam_filter = ? WHERE name = ?");
         if (!q) return fail(q.error());
-        q->bind(in.active).bind(in.max_message_size).bind(in.quota_bytes).bind(*name);
+        q->bind(in.active).bind(in.max_message_size).bind(in.quota_bytes);
+        q->bind(in.rate_limit).bind(in.recipient_limit).bind(to_string(in.spam_filter));
+        q->bind(*name);
         if (int rc = q->step(); rc != SQLITE_DONE) return fail(db_error(rc, "update domain"));
         if (sqlite3_changes(db_.get()) == 0) return fail(not_found("unknown domain " + *name));
         return {};
@@ -450,8 +473,7 @@ Status SqliteStore::delete_domain(std::string_view raw, bool cascade) {
 Result<Domain> SqliteStore::get_domain(std::string_view raw) {
     auto name = parse_domain(raw);
     if (!name) return fail(not_found("unknown domain " + sanitize_for_log(raw)));
-    auto q = prepare("SELECT name, active, max_message_size, quota_bytes, created "
-                     "FROM domains WHERE name = ?");
+    auto q = prepare("SELECT " YUBIN_DOMAIN_COLS " FROM domains WHERE name = ?");
     if (!q) return fail(q.error());
     q->bind(*name);
     int rc = q->step();
@@ -461,8 +483,7 @@ Result<Domain> SqliteStore::get_domain(std::string_view raw) {
 }
 
 Result<std::vector<Domain>> SqliteStore::list_domains() {
-    auto q = prepare("SELECT name, active, max_message_size, quota_bytes, created "
-                     "FROM domains ORDER BY name");
+    auto q = prepare("SELECT " YUBIN_DOMAIN_COLS " FROM domains ORDER BY name");
     if (!q) return fail(q.error());
     std::vector<Domain> out;
     int rc;
@@ -488,12 +509,13 @@ Status SqliteStore::add_mailbox(const Mailbox& in) {
         if (!n) return fail(n.error());
         if (*n > 0) return fail(perm("mailbox " + address + " already exists"));
         auto q = prepare("INSERT INTO mailboxes (" YUBIN_MAILBOX_COLS
-                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         if (!q) return fail(q.error());
         const std::string now = now_iso8601();
         q->bind(address).bind(addr->local).bind(domain).bind(in.password).bind(in.active);
         q->bind(in.max_message_size).bind(in.quota_bytes).bind(in.quota_messages).bind(*maildir);
         q->bind(now).bind(now);
+        q->bind(in.rate_limit).bind(in.recipient_limit).bind(to_string(in.spam_filter));
         if (int rc = q->step(); rc != SQLITE_DONE) return fail(db_error(rc, "add mailbox"));
         return {};
     });
@@ -508,10 +530,13 @@ Status SqliteStore::update_mailbox(const Mailbox& in) {
     return write([&]() -> Status {
         auto q = prepare(
             "UPDATE mailboxes SET password = ?, active = ?, max_message_size = ?, "
-            "quota_bytes = ?, quota_messages = ?, maildir = ?, updated = ? WHERE address = ?");
+            "quota_bytes = ?, quota_messages = ?, maildir = ?, rate_limit = ?, "
+            "recipient_limit = ?, spam_filter = ?, updated = ? WHERE address = ?");
         if (!q) return fail(q.error());
         q->bind(in.password).bind(in.active).bind(in.max_message_size).bind(in.quota_bytes);
-        q->bind(in.quota_messages).bind(*maildir).bind(now_iso8601()).bind(address);
+        q->bind(in.quota_messages).bind(*maildir);
+        q->bind(in.rate_limit).bind(in.recipient_limit).bind(to_string(in.spam_filter));
+        q->bind(now_iso8601()).bind(address);
         if (int rc = q->step(); rc != SQLITE_DONE) return fail(db_error(rc, "update mailbox"));
         if (sqlite3_changes(db_.get()) == 0) return fail(not_found("no mailbox " + address));
         return {};

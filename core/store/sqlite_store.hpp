@@ -33,7 +33,7 @@ namespace yubin::store {
 
 class SqliteStore final : public Store {
 public:
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
 
     // `path` must be absolute. Read-write: creates the file (mode 0640) if
     // missing; its directory must exist (Config otherwise). Read-only: the

@@ -7,6 +7,40 @@
 
 namespace yubin::store {
 
+std::string_view to_string(SpamFilter f) {
+    switch (f) {
+        case SpamFilter::On:
+            return "on";
+        case SpamFilter::Off:
+            return "off";
+        case SpamFilter::Inherit:
+            break;
+    }
+    return "inherit";
+}
+
+std::optional<SpamFilter> parse_spam_filter(std::string_view s) {
+    if (iequals(s, "inherit")) return SpamFilter::Inherit;
+    if (iequals(s, "on") || iequals(s, "yes")) return SpamFilter::On;
+    if (iequals(s, "off") || iequals(s, "no")) return SpamFilter::Off;
+    return std::nullopt;
+}
+
+EffectiveOverrides effective_overrides(const Mailbox* m, const Domain* d) {
+    EffectiveOverrides e;
+    if (m) {
+        e.rate_limit = m->rate_limit;
+        e.recipient_limit = m->recipient_limit;
+        e.spam_filter = m->spam_filter;
+    }
+    if (d) {
+        if (e.rate_limit.empty()) e.rate_limit = d->rate_limit;
+        if (e.recipient_limit == 0) e.recipient_limit = d->recipient_limit;
+        if (e.spam_filter == SpamFilter::Inherit) e.spam_filter = d->spam_filter;
+    }
+    return e;
+}
+
 std::string_view strip_extension(std::string_view local, std::string_view delimiters) {
     if (delimiters.empty() || local.size() < 2) return {};
     // A delimiter at position 0 is part of the name ("+owner"), as in Postfix:

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,11 +30,33 @@
 
 namespace yubin::store {
 
+// Whether yubin-milter's filter runs for mail to a mailbox or domain.
+// Inherit: the mailbox takes its domain's setting, the domain the default
+// (on). Stored as "inherit" / "on" / "off" (SQLite) or absent / TRUE / FALSE
+// (LDAP).
+enum class SpamFilter { Inherit, On, Off };
+[[nodiscard]] std::string_view to_string(SpamFilter);
+// "inherit", "on", "off" (also "yes"/"no"); nullopt otherwise.
+[[nodiscard]] std::optional<SpamFilter> parse_spam_filter(std::string_view);
+
+// Per-user and per-domain policy overrides (yubin-policyd), on Domain and
+// Mailbox alike; the mailbox's wins, then its domain's, then yubin.cf:
+//   rate_limit       replaces policyd_rate_sasl_user for a client logged in
+//                    as the mailbox: "" = not set here, "none" = no rate
+//                    limit, else the same syntax ("messages:500/1h
+//                    recipients:5000/1d", see rate_limit.hpp). On a domain
+//                    it is the limit of each of its mailboxes, not a sum.
+//   recipient_limit  replaces policyd_recipient_limit_authenticated for that
+//                    client: recipients per message, 0 = not set here.
+
 struct Domain {
     std::string name{};                    // stored lower-case
     bool active = true;
     std::int64_t max_message_size = 0;   // bytes; 0 = not set here
     std::int64_t quota_bytes = 0;        // default quota for its mailboxes; 0 = not set
+    std::string rate_limit{};              // default of its mailboxes; "" = not set
+    std::int64_t recipient_limit = 0;    // default of its mailboxes; 0 = not set
+    SpamFilter spam_filter = SpamFilter::Inherit;  // Inherit = the default (on)
     std::string created{};                 // ISO 8601 UTC, filled by the store
 };
 
@@ -49,6 +72,9 @@ struct Mailbox {
     // Relative to virtual_mailbox_base, ending in '/' (Maildir). The store
     // fills "<domain>/<lower-case local>/Maildir/" if empty.
     std::string maildir{};
+    std::string rate_limit{};              // "" = not set (domain / yubin.cf apply)
+    std::int64_t recipient_limit = 0;    // 0 = not set
+    SpamFilter spam_filter = SpamFilter::Inherit;  // Inherit = the domain's
     std::string created{};                 // ISO 8601 UTC, filled by the store
     std::string updated{};                 // ISO 8601 UTC, filled by the store
 };
@@ -144,6 +170,16 @@ public:
 // at any step. Empty vector if nothing matched.
 [[nodiscard]] Result<std::vector<std::string>> resolve_alias(Store&, std::string_view address,
                                                              std::string_view delimiters);
+
+// The settings that apply to a mailbox (or to an address of `domain` that is
+// not a mailbox, m = nullptr): each the mailbox's if set, else the domain's
+// (d may be null: unknown), else unset ("" / 0 / Inherit).
+struct EffectiveOverrides {
+    std::string rate_limit{};
+    std::int64_t recipient_limit = 0;
+    SpamFilter spam_filter = SpamFilter::Inherit;
+};
+[[nodiscard]] EffectiveOverrides effective_overrides(const Mailbox* m, const Domain* d);
 
 // "sqlite:/path/to/file.db". Config for a bad spec; Temp when the database
 // cannot be opened or read (an outage: unreadable, not a database, missing in

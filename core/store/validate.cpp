@@ -1,5 +1,6 @@
 #include "core/store/validate.hpp"
 
+#include "core/store/rate_limit.hpp"
 #include "core/util/limits.hpp"
 #include "core/util/strings.hpp"
 
@@ -58,9 +59,30 @@ Result<std::string> maildir_for(const Address& a, std::string_view m) {
     return std::string(m);
 }
 
+Status overrides(std::string_view rate_limit, std::int64_t recipient_limit) {
+    if (recipient_limit < 0) return fail(bad_input("recipient_limit must not be negative"));
+    if (rate_limit.empty()) return {};
+    if (rate_limit.size() > 1024) return fail(bad_input("rate_limit too long"));
+    for (char c : rate_limit)
+        if (control(c))
+            return fail(bad_input("control character in rate_limit"));
+    auto rules = parse_rate_rules(rate_limit);
+    if (!rules) return fail(bad_input("rate_limit: " + rules.error().what));
+    if (rules->size() > kMaxRateRules)
+        return fail(bad_input("rate_limit has more than " + std::to_string(kMaxRateRules) +
+                              " items"));
+    return {};
+}
+
+Status domain_fields(const Domain& d) {
+    if (auto st = sizes({d.max_message_size, d.quota_bytes}); !st) return st;
+    return overrides(d.rate_limit, d.recipient_limit);
+}
+
 Result<std::string> mailbox_fields(const Address& a, const Mailbox& m) {
     if (auto st = sizes({m.max_message_size, m.quota_bytes, m.quota_messages}); !st)
         return fail(st.error());
+    if (auto st = overrides(m.rate_limit, m.recipient_limit); !st) return fail(st.error());
     if (auto st = password(m.password); !st) return fail(st.error());
     return maildir_for(a, m.maildir);
 }

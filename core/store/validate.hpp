@@ -23,10 +23,17 @@ namespace yubin::store::validate {
 [[nodiscard]] Result<std::string> maildir_for(const Address& a, std::string_view given);
 // "local@domain" with the domain lower-cased: how mailboxes are stored.
 [[nodiscard]] std::string canonical(const Address& a);
+// Everything of a domain a backend writes: sizes not negative, overrides.
+[[nodiscard]] Status domain_fields(const Domain& d);
 // Everything of a mailbox a backend writes, checked the same for every
 // backend: sizes not negative, password empty or "{SCHEME}...", maildir safe.
 // Returns the maildir to store (the default one when m.maildir is empty).
 [[nodiscard]] Result<std::string> mailbox_fields(const Address& a, const Mailbox& m);
+// The policy overrides of a domain or mailbox: rate_limit empty, "none" or a
+// rate list (rate_limit.hpp) of at most kMaxRateRules items, one line;
+// recipient_limit not negative. BadInput naming the field.
+inline constexpr std::size_t kMaxRateRules = 16;
+[[nodiscard]] Status overrides(std::string_view rate_limit, std::int64_t recipient_limit);
 // "local@domain" or "@domain" canonicalised; the lower-case domain through
 // `domain` when not null.
 [[nodiscard]] Result<std::string> alias_side(std::string_view s, std::string* domain);

@@ -60,6 +60,49 @@ check_status "domain set --active no" 0 "${ctl[@]}" domain set example.com --act
 check_status "disabled domain cannot authenticate" 1 "${ctl[@]}" auth test taro@example.com <<<"secret2"
 check_status "domain set --active yes" 0 "${ctl[@]}" domain set example.com --active yes --max-message-size 10M
 
+
+# Policy overrides (yubin-policyd) and the filter opt-out (yubin-milter).
+check_status "domain show" 0 "${ctl[@]}" domain show example.com
+check_contains "domain show: rate limit inherits yubin.cf" "rate_limit: inherit (policyd_rate_sasl_user)" "$T/out"
+check_contains "domain show: filter inherits (on)" "spam_filter: inherit (on)" "$T/out"
+check_contains "domain show: size as set" "max_message_size: 10485760" "$T/out"
+check_status "domain set overrides" 0 "${ctl[@]}" domain set example.com --rate-limit "messages:100/1h recipients:1000/1d" --recipient-limit 50 --spam-filter off
+check_status "domain show after set" 0 "${ctl[@]}" domain show example.com
+check_contains "domain rate limit stored" "rate_limit: messages:100/1h recipients:1000/1d" "$T/out"
+check_contains "domain recipient limit stored" "recipient_limit: 50" "$T/out"
+check_contains "domain filter off" "spam_filter: off" "$T/out"
+check_status "domain list" 0 "${ctl[@]}" domain list
+check_eq "domain list shows the overrides" "$(cat "$T/out")" "example.com rate_limit=messages:100/1h recipients:1000/1d recipient_limit=50 spam_filter=off"
+check_status "user show: inherited from the domain" 0 "${ctl[@]}" user show taro@example.com
+check_contains "user rate limit from the domain" "rate_limit: inherit (domain: messages:100/1h recipients:1000/1d)" "$T/out"
+check_contains "user recipient limit from the domain" "recipient_limit: inherit (domain: 50)" "$T/out"
+check_contains "user filter from the domain" "spam_filter: inherit (domain: off)" "$T/out"
+check_status "user set overrides" 0 "${ctl[@]}" user set taro@example.com --rate-limit none --recipient-limit 500 --spam-filter on
+check_status "user show own overrides" 0 "${ctl[@]}" user show taro@example.com
+check_contains "user rate limit none" "rate_limit: none" "$T/out"
+check_contains "user recipient limit" "recipient_limit: 500" "$T/out"
+check_contains "user filter on" "spam_filter: on" "$T/out"
+check_status "user list" 0 "${ctl[@]}" user list example.com
+check_contains "user list shows the overrides" "Taro@example.com rate_limit=none recipient_limit=500 spam_filter=on" "$T/out"
+check_status "a bad rate limit is refused" 65 "${ctl[@]}" user set taro@example.com --rate-limit "messages:lots/1h"
+check_contains "says what is wrong" "rate_limit: bad rate" "$T/err"
+check_status "a bad rate limit on a domain is refused" 65 "${ctl[@]}" domain set example.com --rate-limit "mails:5/1h"
+check_status "a bad filter setting is a usage error" 64 "${ctl[@]}" user set taro@example.com --spam-filter maybe
+check_status "recipient limit 0 is a usage error" 64 "${ctl[@]}" user set taro@example.com --recipient-limit 0
+check_status "user show after refusals" 0 "${ctl[@]}" user show taro@example.com
+check_contains "nothing was changed by the refusals" "rate_limit: none" "$T/out"
+check_status "user set back to inherit" 0 "${ctl[@]}" user set taro@example.com --rate-limit inherit --recipient-limit inherit --spam-filter inherit
+check_status "user show inherits again" 0 "${ctl[@]}" user show taro@example.com
+check_contains "user filter inherits again" "spam_filter: inherit (domain: off)" "$T/out"
+check_status "domain set back to inherit" 0 "${ctl[@]}" domain set example.com --rate-limit inherit --recipient-limit inherit --spam-filter inherit
+check_status "domain list" 0 "${ctl[@]}" domain list
+check_eq "domain list without overrides" "$(cat "$T/out")" "example.com"
+check_status "user add with overrides" 0 "${ctl[@]}" user add bulk@example.com --no-password --rate-limit "messages:5000/1d" --spam-filter off
+check_status "user show bulk" 0 "${ctl[@]}" user show bulk@example.com
+check_contains "added with its rate limit" "rate_limit: messages:5000/1d" "$T/out"
+check_status "user del bulk" 0 "${ctl[@]}" user del bulk@example.com
+check_status "domain show unknown" 67 "${ctl[@]}" domain show unknown.example
+
 check_status "user add hanako" 0 "${ctl[@]}" user add hanako@example.com --password-stdin <<<"hana"
 check_status "user list" 0 "${ctl[@]}" user list example.com
 check_eq "two users listed" "$(sort "$T/out" | tr '\n' ' ')" "Taro@example.com hanako@example.com "

@@ -43,12 +43,17 @@ ctl alias add info@example.com taro@example.com >/dev/null
 check_eq "store has three users" "$(ctl user list | wc -l)" "3"
 mkdir -p "$T/vmail/example.com/hanako/Maildir"
 printf '1000S\n1500 3\n' >"$T/vmail/example.com/hanako/Maildir/maildirsize"
+# Store overrides: saburo has his own limits (1 message per hour, 2
+# recipients per message); every user of bulk.example has no rate limit.
+ctl user add saburo@example.com --password-stdin --rate-limit messages:1/1h --recipient-limit 2 <<<"saburo-pw" >/dev/null
+ctl domain add bulk.example --rate-limit none >/dev/null
+ctl user add news@bulk.example --password-stdin <<<"news-pw" >/dev/null
 chmod -R a+rX "$T/vmail"
 chown -R nobody "$T/store"
 
 # --- Dovecot for SASL only (passwords in a passwd-file: this test is about policyd)
 mkdir -p "$DC"
-printf 'taro@example.com:{PLAIN}taro-pw\njiro@example.com:{PLAIN}jiro-pw\n' >"$DC/passwd"
+printf 'taro@example.com:{PLAIN}taro-pw\njiro@example.com:{PLAIN}jiro-pw\nsaburo@example.com:{PLAIN}saburo-pw\nnews@bulk.example:{PLAIN}news-pw\n' >"$DC/passwd"
 dovecot_setup "$DC" "$DOVECOT_BASE" "passdb {
   driver = passwd-file
   args = $DC/passwd
@@ -148,6 +153,25 @@ check_contains "policyd logged the END-OF-MESSAGE deferral with the queue id" \
     "defer: END-OF-MESSAGE from localhost[127.0.0.1]: rate limit 5 recipients per 1h exceeded for sasl_username" "$T/policyd.log"
 send jiro4 $(auth jiro@example.com jiro-pw) --from jiro@example.com --to b7@example.org
 check_contains "jiro: the deferred message was not counted" "250 2.0.0 Ok: queued" "$T/jiro4.out"
+
+# 2b. per-user and per-domain overrides from the store
+send saburo1 $(auth saburo@example.com saburo-pw) --from saburo@example.com --to d1@example.org,d2@example.org,d3@example.org
+check_contains "saburo: his own recipient limit (2) refuses 3 recipients at END-OF-MESSAGE" \
+    "5.5.3 <END-OF-MESSAGE>: End-of-data rejected: Too many recipients (at most 2 per message)" "$T/saburo1.out"
+send saburo2 $(auth saburo@example.com saburo-pw) --from saburo@example.com --to d4@example.org,d5@example.org
+check_contains "saburo: 2 recipients accepted (the refused message was not counted)" "250 2.0.0 Ok: queued" "$T/saburo2.out"
+send saburo3 $(auth saburo@example.com saburo-pw) --from saburo@example.com --to d6@example.org
+check_contains "saburo: his own rate limit (1 per hour), not yubin.cf's 3" \
+    "450 4.7.1 <d6@example.org>: Recipient address rejected: Rate limit exceeded (1 messages per 1h)" "$T/saburo3.out"
+ctl user set saburo@example.com --rate-limit inherit >/dev/null
+send saburo4 $(auth saburo@example.com saburo-pw) --from saburo@example.com --to d7@example.org
+check_contains "saburo: back to yubin.cf's limit at once after yubinctl user set" "250 2.0.0 Ok: queued" "$T/saburo4.out"
+news_ok=0
+for i in 1 2 3 4 5; do
+    send news$i $(auth news@bulk.example news-pw) --from news@bulk.example --to e$i@example.org
+    grep -q "250 2.0.0 Ok: queued" "$T/news$i.out" && news_ok=$((news_ok + 1))
+done
+check_eq "news@bulk.example: the domain's 'none' lifts yubin.cf's 3 per hour (5 of 5 accepted)" "$news_ok" "5"
 
 # 3. sender/login
 send mismatch $(auth jiro@example.com jiro-pw) --from taro@example.com --to c@example.org

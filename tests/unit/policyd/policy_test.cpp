@@ -1,5 +1,7 @@
 // Policies with an injected clock over the memory backend, the store-based
 // checks (sender/login, quota), rate rule syntax and client grouping.
+#include <sqlite3.h>
+
 #include "policy_suite.hpp"
 
 using namespace policyd_test;
@@ -92,6 +94,85 @@ TEST_CASE("policyd: recipient limit per message and class of sender") {
               req("DATA", "taro@example.com", "taro@example.com", "", "192.0.2.1", 50)) == "DUNNO");
     CHECK(w.policy->decide(
               req("DATA", "taro@example.com", "taro@example.com", "", "192.0.2.1", 51)) != "DUNNO");
+}
+
+TEST_CASE("policyd: per-user and per-domain overrides from the store") {
+    World w(make_memory_counters(1000));
+    {
+        auto rw = store::open_store("sqlite:" + w.db, {});
+        REQUIRE(rw);
+        auto& st = **rw;
+        auto d = *st.get_domain("example.com");
+        d.rate_limit = "messages:4/1h";
+        d.recipient_limit = 3;
+        REQUIRE(st.update_domain(d));
+        auto h = *st.get_mailbox("hanako@example.com");
+        h.rate_limit = "none";  // exempt from rate limits; recipient limit: the domain's
+        REQUIRE(st.update_mailbox(h));
+        auto j = *st.get_mailbox("jiro@example.com");
+        j.rate_limit = "messages:1/1h";
+        j.recipient_limit = 20;
+        REQUIRE(st.update_mailbox(j));
+        REQUIRE(st.add_domain(store::Domain{.name = "plain.example"}));
+        REQUIRE(st.add_mailbox(store::Mailbox{.address = "ume@plain.example"}));
+    }
+    w.configure([](PolicySettings& s) {
+        s.rates[0] = rules("messages:2/1h");  // policyd_rate_sasl_user
+        s.recipient_limit_authenticated = 10;
+    });
+    auto send = [&](const char* user, int rcpts = 1) {
+        return message(*w.policy, user, user, rcpts);
+    };
+    // No override anywhere: yubin.cf.
+    CHECK(send("ume@plain.example") == "DUNNO");
+    CHECK(send("ume@plain.example", 10) == "DUNNO");
+    CHECK(send("ume@plain.example").find("2 messages per 1h") != std::string::npos);
+    CHECK(w.policy->decide(req("DATA", "ume@plain.example", "ume@plain.example", "", "192.0.2.1",
+                               11)) != "DUNNO");
+    // taro: the domain's (4 per hour, 3 recipients).
+    for (int i = 0; i < 4; ++i) CHECK(send("taro@example.com") == "DUNNO");
+    auto a = send("taro@example.com");
+    CHECK(a.starts_with("DEFER_IF_PERMIT 4.7.1 Rate limit exceeded (4 messages per 1h)"));
+    CHECK(w.policy->decide(req("DATA", "taro@example.com", "taro@example.com", "", "192.0.2.1",
+                               4)) == "REJECT 5.5.3 Too many recipients (at most 3 per message)");
+    // hanako: "none" lifts every rate limit; the domain's recipient limit stays.
+    for (int i = 0; i < 8; ++i) CHECK(send("HANAKO@example.com") == "DUNNO");
+    CHECK(send("hanako@example.com", 4).starts_with("REJECT 5.5.3"));
+    // jiro: his own (1 per hour, 20 recipients) over the domain's.
+    CHECK(send("jiro@example.com", 15) == "DUNNO");
+    CHECK(send("jiro@example.com").find("1 messages per 1h") != std::string::npos);
+    CHECK(w.logged("rate limit 1 messages per 1h exceeded for sasl_username"));
+    // Unauthenticated mail is not touched by the overrides.
+    CHECK(w.policy->decide(req("DATA", "", "taro@example.com", "", "192.0.2.1", 9)) == "DUNNO");
+
+    // A malformed value written around yubinctl: the yubin.cf limits, logged.
+    {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(w.db.c_str(), &db) == SQLITE_OK);
+        CHECK(sqlite3_exec(db,
+                           "UPDATE mailboxes SET rate_limit = 'garbage' "
+                           "WHERE address = 'ume@plain.example'",
+                           nullptr, nullptr, nullptr) == SQLITE_OK);
+        sqlite3_close(db);
+    }
+    w.clock.advance_s(2 * 3600);
+    CHECK(send("ume@plain.example") == "DUNNO");
+    CHECK(w.logged("rate_limit of ume@plain.example in the store: bad rate"));
+
+    // The store unreadable: the yubin.cf limits (never a deferral for that;
+    // the quota check, which needs the store, is off here).
+    w.configure([](PolicySettings& s) {
+        s.rates[0] = rules("messages:2/1h");
+        s.recipient_limit_authenticated = 10;
+        s.quota_mode = Mode::Off;
+    });
+    std::filesystem::rename(w.db, w.db + ".away");
+    w.store->reset();
+    w.clock.advance_s(2 * 3600);
+    CHECK(send("hanako@example.com") == "DUNNO");
+    CHECK(send("hanako@example.com") == "DUNNO");
+    CHECK(send("hanako@example.com").find("2 messages per 1h") != std::string::npos);
+    CHECK(w.logged("using the yubin.cf defaults"));
 }
 
 namespace {

@@ -54,6 +54,34 @@ TEST_CASE("store: ldap: entries are laid out as documented in contrib/ldap/yubin
     CHECK(found("(objectClass=yubinDomain)", "yubinDomainName=example.com," + base) == 0);
     CHECK(found("(&(objectClass=inetOrgPerson)(objectClass=yubinMailbox)(mail=taro@example.com))",
                 "mail=Taro@example.com,yubinDomainName=example.com," + base) == 0);
+
+    // The overrides: absent while unset, then in the schema's attributes.
+    auto matches = [&](const std::string& filter, const std::string& base_dn) {
+        return run_command({"bash", "-c", "ldapsearch \"$@\" | grep -q '^dn:'", "ldapsearch", "-x",
+                            "-LLL", "-H", d.uri(), "-D", kBindDn, "-w", kBindPw, "-s", "base", "-b",
+                            base_dn, filter, "1.1"}) == 0;
+    };
+    const std::string taro = "mail=Taro@example.com,yubinDomainName=example.com," + base;
+    const std::string dom = "yubinDomainName=example.com," + base;
+    CHECK(matches("(mail=*)", taro));
+    CHECK_FALSE(matches("(yubinSpamFilter=*)", taro));
+    CHECK_FALSE(matches("(yubinRateLimit=*)", dom));
+    auto m = *s->get_mailbox("taro@example.com");
+    m.spam_filter = SpamFilter::Off;
+    m.rate_limit = "messages:50/1h";
+    m.recipient_limit = 20;
+    REQUIRE(outcome(s->update_mailbox(m)) == "ok");
+    auto dm = *s->get_domain("example.com");
+    dm.spam_filter = SpamFilter::On;
+    dm.rate_limit = "none";
+    REQUIRE(outcome(s->update_domain(dm)) == "ok");
+    CHECK(matches("(&(yubinSpamFilter=FALSE)(yubinRateLimit=messages:50/1h)(yubinRecipientLimit=20))",
+                  taro));
+    CHECK(matches("(&(yubinSpamFilter=TRUE)(yubinRateLimit=none))", dom));
+    m.spam_filter = SpamFilter::Inherit;
+    REQUIRE(outcome(s->update_mailbox(m)) == "ok");
+    CHECK_FALSE(matches("(yubinSpamFilter=*)", taro));
+    CHECK(matches("(yubinRateLimit=*)", taro));
 }
 
 TEST_CASE("store: ldap: filter and DN injection matches nothing in every lookup path") {
@@ -156,6 +184,9 @@ TEST_CASE("store: ldap: a person entry of an existing tree is a mailbox with def
     CHECK(m->active);
     CHECK(m->maildir == "example.com/hanako/Maildir/");
     CHECK(m->quota_bytes == 0);
+    CHECK(m->rate_limit == "");
+    CHECK(m->recipient_limit == 0);
+    CHECK(m->spam_filter == SpamFilter::Inherit);
     CHECK(looks_iso8601(m->created));
     CHECK(s->list_mailboxes("example.com")->size() == 1);
     CHECK(outcome(s->set_password("HANAKO@example.com", "{PLAIN}new")) == "ok");
@@ -181,7 +212,50 @@ TEST_CASE("store: ldap: configurable attribute names") {
         LdapOptions b = d.options(base);
         b.mail_attribute = bad;
         CHECK(kind(LdapStore::open(b, {})) == "configuration error");
+        b = d.options(base);
+        b.spam_filter_attribute = bad;
+        CHECK(kind(LdapStore::open(b, {})) == "configuration error");
+        b = d.options(base);
+        b.rate_limit_attribute = bad;
+        CHECK(kind(LdapStore::open(b, {})) == "configuration error");
+        b = d.options(base);
+        b.recipient_limit_attribute = bad;
+        CHECK(kind(LdapStore::open(b, {})) == "configuration error");
     }
+
+    // A site's own attributes for the overrides (here inetOrgPerson's), with
+    // the spellings such a tree may use.
+    LdapOptions site = d.options(base);
+    site.rate_limit_attribute = "departmentNumber";
+    site.recipient_limit_attribute = "employeeNumber";
+    site.spam_filter_attribute = "employeeType";
+    d.admin_add("ou=people," + base, {{"objectClass", "organizationalUnit"}, {"ou", "people"}});
+    d.admin_add("uid=jiro,ou=people," + base, {{"objectClass", "inetOrgPerson"},
+                                               {"objectClass", "yubinMailbox"},
+                                               {"uid", "jiro"},
+                                               {"cn", "Jiro"},
+                                               {"sn", "Suzuki"},
+                                               {"mail", "jiro@example.com"},
+                                               {"departmentNumber", "messages:7/1d"},
+                                               {"employeeNumber", "12"},
+                                               {"employeeType", "off"}});
+    auto ss = must_open_ldap(site);
+    auto j = ss->get_mailbox("jiro@example.com");
+    REQUIRE_MESSAGE(j.has_value(), outcome(j));
+    CHECK(j->rate_limit == "messages:7/1d");
+    CHECK(j->recipient_limit == 12);
+    CHECK(j->spam_filter == SpamFilter::Off);
+    j->spam_filter = SpamFilter::On;
+    j->recipient_limit = 0;
+    CHECK(outcome(ss->update_mailbox(*j)) == "ok");
+    auto j2 = ss->get_mailbox("jiro@example.com");
+    CHECK(j2->spam_filter == SpamFilter::On);
+    CHECK(j2->recipient_limit == 0);
+    CHECK(j2->rate_limit == "messages:7/1d");
+    // Through the default names the entry has none of them.
+    auto j3 = must_open_ldap(d.options(base))->get_mailbox("jiro@example.com");
+    CHECK(j3->spam_filter == SpamFilter::Inherit);
+    CHECK(j3->rate_limit == "");
     LdapOptions nobase = d.options("");
     CHECK(kind(LdapStore::open(nobase, {})) == "configuration error");
     LdapOptions baduri = d.options(base);

@@ -352,3 +352,90 @@ TEST_CASE("store: sqlite writer blocked by a long transaction gets Temp after bu
     REQUIRE(sql != nullptr);
     CHECK(outcome(sql->check_integrity()) == "ok");
 }
+
+// A database as yubin's schema version 1 left it (the SQL of migration 1,
+// frozen here so that a later edit of the store cannot change what "old"
+// means), with rows in it.
+TEST_CASE("store: sqlite version 1 database upgrades in place, rows kept") {
+    TempDir dir;
+    const std::string file = dir.file("store.db");
+    raw_exec(file, R"sql(
+CREATE TABLE domains (
+    name             TEXT    NOT NULL COLLATE NOCASE PRIMARY KEY,
+    active           INTEGER NOT NULL DEFAULT 1,
+    max_message_size INTEGER NOT NULL DEFAULT 0,
+    quota_bytes      INTEGER NOT NULL DEFAULT 0,
+    created          TEXT    NOT NULL
+);
+CREATE TABLE mailboxes (
+    address          TEXT    NOT NULL COLLATE NOCASE PRIMARY KEY,
+    local_part       TEXT    NOT NULL,
+    domain           TEXT    NOT NULL COLLATE NOCASE REFERENCES domains(name),
+    password         TEXT    NOT NULL DEFAULT '',
+    active           INTEGER NOT NULL DEFAULT 1,
+    max_message_size INTEGER NOT NULL DEFAULT 0,
+    quota_bytes      INTEGER NOT NULL DEFAULT 0,
+    quota_messages   INTEGER NOT NULL DEFAULT 0,
+    maildir          TEXT    NOT NULL,
+    created          TEXT    NOT NULL,
+    updated          TEXT    NOT NULL
+);
+CREATE INDEX mailboxes_domain ON mailboxes(domain);
+CREATE TABLE aliases (
+    source  TEXT    NOT NULL COLLATE NOCASE,
+    target  TEXT    NOT NULL COLLATE NOCASE,
+    domain  TEXT    NOT NULL COLLATE NOCASE REFERENCES domains(name),
+    active  INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (source, target)
+);
+CREATE INDEX aliases_domain ON aliases(domain);
+INSERT INTO domains VALUES ('example.com', 1, 1000, 2000, '2026-01-02T03:04:05Z');
+INSERT INTO mailboxes VALUES ('Taro@example.com', 'Taro', 'example.com', '{PLAIN}x', 0, 10,
+    20, 30, 'example.com/taro/Maildir/', '2026-01-02T03:04:05Z', '2026-01-03T03:04:05Z');
+INSERT INTO aliases VALUES ('info@example.com', 'Taro@example.com', 'example.com', 1);
+PRAGMA user_version = 1;
+)sql");
+
+    // Daemons open read-only and cannot upgrade: a temporary failure that
+    // says what to do, and the file is left as it was.
+    auto ro = open_at(file, StoreOptions{.read_only = true});
+    CHECK(kind(ro) == "temporary failure");
+    if (!ro) CHECK(ro.error().what.find("schema version 1, need 2") != std::string::npos);
+
+    auto s = must_open(file);  // read-write (yubinctl): upgrades
+    auto d = s->get_domain("example.com");
+    REQUIRE_MESSAGE(d.has_value(), outcome(d));
+    CHECK(d->max_message_size == 1000);
+    CHECK(d->quota_bytes == 2000);
+    CHECK(d->created == "2026-01-02T03:04:05Z");
+    CHECK(d->rate_limit == "");
+    CHECK(d->recipient_limit == 0);
+    CHECK(d->spam_filter == SpamFilter::Inherit);
+    auto m = s->get_mailbox("taro@example.com");
+    REQUIRE_MESSAGE(m.has_value(), outcome(m));
+    CHECK(m->address == "Taro@example.com");
+    CHECK(m->password == "{PLAIN}x");
+    CHECK_FALSE(m->active);
+    CHECK(m->quota_messages == 30);
+    CHECK(m->updated == "2026-01-03T03:04:05Z");
+    CHECK(m->rate_limit == "");
+    CHECK(m->recipient_limit == 0);
+    CHECK(m->spam_filter == SpamFilter::Inherit);
+    CHECK(join(*s->alias_targets("info@example.com")) == "Taro@example.com");
+
+    // The new fields work on the upgraded file, and daemons can open it now.
+    m->spam_filter = SpamFilter::Off;
+    m->rate_limit = "messages:5/1h";
+    CHECK(outcome(s->update_mailbox(*m)) == "ok");
+    s.reset();
+    auto ro2 = must_open(file, StoreOptions{.read_only = true});
+    CHECK(ro2->get_mailbox("taro@example.com")->spam_filter == SpamFilter::Off);
+    CHECK(ro2->get_mailbox("taro@example.com")->rate_limit == "messages:5/1h");
+
+    // The column's CHECK keeps out what the store would never write.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "UPDATE domains SET spam_filter = 'maybe'", nullptr, nullptr,
+                       nullptr) == SQLITE_CONSTRAINT);
+    sqlite3_close(db);
+}

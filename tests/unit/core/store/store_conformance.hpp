@@ -538,6 +538,122 @@ TEST_CASE_TEMPLATE_DEFINE("store: conformance: transactions are all or nothing",
 }
 
 // Runs every conformance test case for the fixture type F.
+TEST_CASE_TEMPLATE_DEFINE("store: conformance: policy overrides and filter opt-out", F,
+                          store_conformance_overrides) {
+    using namespace yubin;
+    using namespace yubin::store;
+    using namespace yubin::store::testing;
+    F fixture;
+    Store& s = fixture.store();
+
+    // Defaults: nothing set, the filter inherits.
+    add_domains(s, {"plain.example"});
+    add_mailboxes(s, {"u@plain.example"});
+    auto pd = s.get_domain("plain.example");
+    REQUIRE(pd.has_value());
+    CHECK(pd->rate_limit == "");
+    CHECK(pd->recipient_limit == 0);
+    CHECK(pd->spam_filter == SpamFilter::Inherit);
+    auto pm = s.get_mailbox("u@plain.example");
+    REQUIRE(pm.has_value());
+    CHECK(pm->rate_limit == "");
+    CHECK(pm->recipient_limit == 0);
+    CHECK(pm->spam_filter == SpamFilter::Inherit);
+
+    // Round trip through add, get and list.
+    CHECK(outcome(s.add_domain(Domain{.name = "bulk.example",
+                                      .rate_limit = "messages:500/1h recipients:5000/1d",
+                                      .recipient_limit = 200,
+                                      .spam_filter = SpamFilter::Off})) == "ok");
+    CHECK(outcome(s.add_mailbox(Mailbox{.address = "news@bulk.example",
+                                        .password = "{PLAIN}x",
+                                        .rate_limit = "none",
+                                        .recipient_limit = 5000,
+                                        .spam_filter = SpamFilter::On})) == "ok");
+    auto d = s.get_domain("bulk.example");
+    REQUIRE_MESSAGE(d.has_value(), outcome(d));
+    CHECK(d->rate_limit == "messages:500/1h recipients:5000/1d");
+    CHECK(d->recipient_limit == 200);
+    CHECK(d->spam_filter == SpamFilter::Off);
+    auto m = s.get_mailbox("NEWS@bulk.example");
+    REQUIRE_MESSAGE(m.has_value(), outcome(m));
+    CHECK(m->rate_limit == "none");
+    CHECK(m->recipient_limit == 5000);
+    CHECK(m->spam_filter == SpamFilter::On);
+    auto domains = s.list_domains();
+    REQUIRE(domains.has_value());
+    REQUIRE(domains->size() == 2);
+    CHECK((*domains)[0].name == "bulk.example");
+    CHECK((*domains)[0].spam_filter == SpamFilter::Off);
+    CHECK((*domains)[0].recipient_limit == 200);
+    auto boxes = s.list_mailboxes("bulk.example");
+    REQUIRE(boxes.has_value());
+    REQUIRE(boxes->size() == 1);
+    CHECK((*boxes)[0].rate_limit == "none");
+    CHECK((*boxes)[0].spam_filter == SpamFilter::On);
+
+    // Mailbox wins, then domain, then unset.
+    auto e = effective_overrides(&*m, &*d);
+    CHECK(e.rate_limit == "none");
+    CHECK(e.recipient_limit == 5000);
+    CHECK(e.spam_filter == SpamFilter::On);
+    Mailbox bare{.address = "x@bulk.example"};
+    e = effective_overrides(&bare, &*d);
+    CHECK(e.rate_limit == "messages:500/1h recipients:5000/1d");
+    CHECK(e.recipient_limit == 200);
+    CHECK(e.spam_filter == SpamFilter::Off);
+    e = effective_overrides(nullptr, &*d);  // an alias of the domain
+    CHECK(e.spam_filter == SpamFilter::Off);
+    e = effective_overrides(nullptr, nullptr);
+    CHECK(e.rate_limit == "");
+    CHECK(e.spam_filter == SpamFilter::Inherit);
+
+    // update changes them, back to unset too (LDAP: the attribute goes).
+    d->rate_limit = "";
+    d->recipient_limit = 0;
+    d->spam_filter = SpamFilter::Inherit;
+    CHECK(outcome(s.update_domain(*d)) == "ok");
+    auto d2 = s.get_domain("bulk.example");
+    REQUIRE(d2.has_value());
+    CHECK(d2->rate_limit == "");
+    CHECK(d2->recipient_limit == 0);
+    CHECK(d2->spam_filter == SpamFilter::Inherit);
+    m->rate_limit = "messages:10/1m";
+    m->recipient_limit = 0;
+    m->spam_filter = SpamFilter::Off;
+    CHECK(outcome(s.update_mailbox(*m)) == "ok");
+    auto m2 = s.get_mailbox("news@bulk.example");
+    REQUIRE(m2.has_value());
+    CHECK(m2->rate_limit == "messages:10/1m");
+    CHECK(m2->recipient_limit == 0);
+    CHECK(m2->spam_filter == SpamFilter::Off);
+    // A password change keeps them.
+    CHECK(outcome(s.set_password("news@bulk.example", "{PLAIN}y")) == "ok");
+    CHECK(s.get_mailbox("news@bulk.example")->rate_limit == "messages:10/1m");
+
+    // Validation, the same for both backends; nothing is written.
+    for (const char* bad : {"messages:100", "lots:5/1h", "messages:-1/1h", "messages:5/0",
+                            "messages:5/1h none", "messages:5/1h\n"}) {
+        CAPTURE(bad);
+        CHECK(kind(s.add_domain(Domain{.name = "bad.example", .rate_limit = bad})) == "bad input");
+        CHECK(kind(s.add_mailbox(Mailbox{.address = "bad@plain.example", .rate_limit = bad})) ==
+              "bad input");
+        Mailbox u = *m2;
+        u.rate_limit = bad;
+        CHECK(kind(s.update_mailbox(u)) == "bad input");
+    }
+    CHECK(kind(s.add_domain(Domain{.name = "bad.example", .recipient_limit = -1})) == "bad input");
+    CHECK(kind(s.add_mailbox(Mailbox{.address = "bad@plain.example", .recipient_limit = -5})) ==
+          "bad input");
+    Domain ud = *d2;
+    ud.rate_limit = "bytes:x/1d";
+    CHECK(kind(s.update_domain(ud)) == "bad input");
+    CHECK(kind(s.get_domain("bad.example")) == "not found");
+    CHECK(kind(s.get_mailbox("bad@plain.example")) == "not found");
+    CHECK(s.get_domain("bulk.example")->rate_limit == "");
+    CHECK(s.get_mailbox("news@bulk.example")->rate_limit == "messages:10/1m");
+}
+
 #define YUBIN_STORE_CONFORMANCE(F)                                  \
     TEST_CASE_TEMPLATE_INVOKE(store_conformance_domains, F);        \
     TEST_CASE_TEMPLATE_INVOKE(store_conformance_mailboxes, F);      \
@@ -545,4 +661,5 @@ TEST_CASE_TEMPLATE_DEFINE("store: conformance: transactions are all or nothing",
     TEST_CASE_TEMPLATE_INVOKE(store_conformance_find, F);           \
     TEST_CASE_TEMPLATE_INVOKE(store_conformance_resolve, F);        \
     TEST_CASE_TEMPLATE_INVOKE(store_conformance_delete_domain, F);  \
-    TEST_CASE_TEMPLATE_INVOKE(store_conformance_transactions, F)
+    TEST_CASE_TEMPLATE_INVOKE(store_conformance_transactions, F);      \
+    TEST_CASE_TEMPLATE_INVOKE(store_conformance_overrides, F)
