@@ -64,28 +64,40 @@ Result<bool> StoreDirectory::is_local_domain(std::string_view domain) {
 }
 
 Result<std::int64_t> StoreDirectory::size_limit(std::string_view local, std::string_view domain) {
+    auto r = recipient(local, domain);
+    if (!r) return fail(r.error());
+    return r->size_limit;
+}
+
+Result<RecipientSettings> StoreDirectory::recipient(std::string_view local,
+                                                   std::string_view domain) {
     // One domain query answers both "is it ours" and its limit; the
     // mailbox is looked up only for a domain of ours.
     const std::string d = to_lower(domain);
     const bool listed = std::find(opts_.local_domains.begin(), opts_.local_domains.end(), d) !=
                         opts_.local_domains.end();
     if (opts_.store_spec.empty() || d.empty() || d.front() == '[')
-        return listed ? opts_.default_max_message_size : 0;
+        return RecipientSettings{listed ? opts_.default_max_message_size : 0, true};
     auto s = acquire();
     if (!s) return fail(s.error());
     auto dom = (*s)->get_domain(d);
     if (!dom && dom.error().kind != ErrorKind::NotFound) return fail(dom.error());
     if (!dom && !listed) {
         release(std::move(*s));
-        return 0;
+        return RecipientSettings{};
     }
     const std::string address = std::string(local) + "@" + d;
     auto m = store::find_mailbox(**s, address, opts_.store_options.recipient_delimiter);
     if (!m && m.error().kind != ErrorKind::NotFound) return fail(m.error());
     release(std::move(*s));
-    if (m && m->max_message_size > 0) return m->max_message_size;
-    if (dom && dom->max_message_size > 0) return dom->max_message_size;
-    return opts_.default_max_message_size;
+    RecipientSettings out{opts_.default_max_message_size, true};
+    if (m && m->max_message_size > 0)
+        out.size_limit = m->max_message_size;
+    else if (dom && dom->max_message_size > 0)
+        out.size_limit = dom->max_message_size;
+    auto eff = store::effective_overrides(m ? &*m : nullptr, dom ? &*dom : nullptr);
+    out.filter = eff.spam_filter != store::SpamFilter::Off;
+    return out;
 }
 
 Result<bool> StoreDirectory::owns_sender(std::string_view login, std::string_view sender) {

@@ -30,6 +30,7 @@ public:
     Result<bool> is_local_domain(std::string_view domain) override;
     Result<std::int64_t> size_limit(std::string_view local, std::string_view domain) override;
     Result<bool> owns_sender(std::string_view login, std::string_view sender) override;
+    Result<RecipientSettings> recipient(std::string_view local, std::string_view domain) override;
 
 private:
     explicit StoreDirectory(DirectoryOptions opts) : opts_(std::move(opts)) {}

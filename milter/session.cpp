@@ -83,16 +83,16 @@ Result<bool> Session::is_local(std::string_view domain) {
     return got;
 }
 
-Result<std::int64_t> Session::size_limit(std::string_view local, std::string_view domain) {
+Result<RecipientSettings> Session::recipient(std::string_view local, std::string_view domain) {
     // A foreign domain has no limit of its own; whether it is ours is
     // usually known already from the relay check.
     auto ours = is_local(domain);
     if (!ours) return fail(ours.error());
-    if (!*ours) return 0;
+    if (!*ours) return RecipientSettings{};
     std::string key = std::string(local) + "@" + std::string(domain);
     for (const auto& [k, v] : limit_cache_)
         if (k == key) return v;
-    auto got = dir_->size_limit(local, domain);
+    auto got = dir_->recipient(local, domain);
     if (got && limit_cache_.size() < kMaxCachedLookups) limit_cache_.emplace_back(std::move(key), *got);
     return got;
 }
@@ -130,6 +130,7 @@ void Session::abort() {
     limit_ = 0;
     rcpts_.clear();
     rcpt_count_ = 0;
+    filter_off_ = 0;
     kept_.clear();
     kept_.shrink_to_fit();
     kept_truncated_ = false;
@@ -188,9 +189,9 @@ Reply Session::mail(std::string_view sender, std::span<const std::string_view> a
 
     limit_ = settings_->max_message_size;
     if (!p.malformed && !p.domain.empty() && !p.routing && !p.source_route) {
-        auto own = size_limit(p.local, p.domain);
+        auto own = recipient(p.local, p.domain);
         if (!own) return reject("MAIL", "451", "4.3.0", std::string(kTempText), own.error().what);
-        limit_ = min_limit(limit_, *own);
+        limit_ = min_limit(limit_, own->size_limit);
     }
     return size_check("MAIL", limit_);
 }
@@ -219,13 +220,15 @@ Reply Session::rcpt(std::string_view rcpt, std::span<const std::string_view>) {
     }
 
     std::int64_t limit = settings_->max_message_size;
+    bool filter = true;
     const auto p = parse_recipient(rcpt);
     if (!p.malformed && !p.domain.empty() && !p.routing && !p.source_route) {
-        auto own = size_limit(p.local, p.domain);
+        auto own = recipient(p.local, p.domain);
         if (!own)
             return reject("RCPT", "451", "4.3.0", std::string(kTempText),
                           "to=<" + logged + "> (" + own.error().what + ")");
-        limit = min_limit(limit, *own);
+        limit = min_limit(limit, own->size_limit);
+        filter = own->filter;
     }
     if (limit > 0 && declared_size_ > limit)
         return reject("RCPT", "552", "5.3.4", std::string(kSizeText),
@@ -233,6 +236,7 @@ Reply Session::rcpt(std::string_view rcpt, std::span<const std::string_view>) {
                           std::to_string(limit) + ")");
     limit_ = min_limit(limit_, limit);
     ++rcpt_count_;
+    if (!filter) ++filter_off_;
     if (rcpts_.size() < kMaxLoggedRcpts) rcpts_.push_back(logged);
     log_.debug("{}accept: RCPT from {}: to=<{}> ({}) limit={}", log::queue_prefix(qid_), client(),
                logged, decision.reason, limit_);
@@ -321,6 +325,17 @@ void Session::filter(EomResult& out) {
     const auto& s = *settings_;
     if (!s.filter || !s.rules) return;
     if (authenticated_ && !s.filter_authenticated) return;
+    // Recipients may opt out (spam_filter = off in the store). One message
+    // cannot be refused for some recipients and kept for others, so: all
+    // opted out, no filter; all in, the rule's action; mixed, the message
+    // goes to everyone with the X-Yubin-* fields only (no Subject change, no
+    // reject, hold or discard), which the opted-in can sort on.
+    if (rcpt_count_ > 0 && filter_off_ == rcpt_count_) {
+        log_.debug("{}filter: skipped, every recipient opted out; {}", log::queue_prefix(qid_),
+                   envelope());
+        return;
+    }
+    const bool mixed = filter_off_ > 0;
     const auto v = rules::classify(*s.rules, kept_);
     if (!v.matched) {
         if (kept_truncated_ || v.truncated)
@@ -335,6 +350,15 @@ void Session::filter(EomResult& out) {
         out.edits.push_back({HeaderEdit::Op::Add, std::move(name), 0, std::move(value)});
     };
     std::string action = v.action;
+    if (mixed) {
+        add("X-Yubin-Spam", "yes");
+        add("X-Yubin-Rule", rule);
+        log_.info("{}tag: END-OF-MESSAGE from {}: {}; {} (action {} not applied: {} of {} "
+                  "recipients opted out of the filter)",
+                  log::queue_prefix(qid_), client(), envelope(), detail,
+                  sanitize_for_log(action, 20), filter_off_, rcpt_count_);
+        return;
+    }
     if (action == "discard" && !s.allow_discard) {
         log_.info(
             "{}filter: discard not allowed (milter_allow_discard = no), quarantining "

@@ -47,6 +47,12 @@ inline constexpr std::size_t kMaxForgedFields = 1000;
 inline constexpr std::size_t kMaxLoggedRcpts = 20;
 inline constexpr std::size_t kMaxCachedLookups = 32;
 
+// What the milter applies to one recipient.
+struct RecipientSettings {
+    std::int64_t size_limit = 0;  // as Directory::size_limit
+    bool filter = true;           // false: the recipient opted out of the filter
+};
+
 // What a session needs to know about users and domains. Implementations must
 // be safe to call from several sessions (threads) at once.
 class Directory {
@@ -62,6 +68,16 @@ public:
     // brackets)? Its own address, or an alias that reaches it.
     [[nodiscard]] virtual Result<bool> owns_sender(std::string_view login,
                                                    std::string_view sender) = 0;
+    // size_limit and the filter opt-out of local@domain in one lookup: the
+    // mailbox's spam_filter, else its domain's, else on (also for a foreign
+    // domain; an address that is no mailbox, an alias, takes its domain's).
+    // The default asks size_limit and says "on".
+    [[nodiscard]] virtual Result<RecipientSettings> recipient(std::string_view local,
+                                                              std::string_view domain) {
+        auto limit = size_limit(local, domain);
+        if (!limit) return fail(limit.error());
+        return RecipientSettings{*limit, true};
+    }
 };
 
 enum class LoginMismatch { Off, Warn, Reject };
@@ -144,7 +160,7 @@ private:
     // The directory's answers, cached for this connection (a client sending
     // several messages or recipients to one domain costs one lookup).
     Result<bool> is_local(std::string_view domain);
-    Result<std::int64_t> size_limit(std::string_view local, std::string_view domain);
+    Result<RecipientSettings> recipient(std::string_view local, std::string_view domain);
     void filter(EomResult& out);
 
     std::shared_ptr<const Settings> settings_;
@@ -160,7 +176,7 @@ private:
     std::string client_ip_ = "unknown";
     bool trusted_ = false;
     std::vector<std::pair<std::string, bool>> local_cache_;
-    std::vector<std::pair<std::string, std::int64_t>> limit_cache_;
+    std::vector<std::pair<std::string, RecipientSettings>> limit_cache_;
 
     // message
     std::string qid_;
@@ -171,6 +187,7 @@ private:
     std::int64_t limit_ = 0;  // smallest limit of sender and accepted recipients; 0 = none
     std::vector<std::string> rcpts_;
     std::size_t rcpt_count_ = 0;
+    std::size_t filter_off_ = 0;  // accepted recipients that opted out of the filter
     std::string kept_;  // header fields (and body) the filter reads
     bool kept_truncated_ = false;
     bool in_body_ = false;

@@ -8,7 +8,10 @@
 #  (3) size limits per domain and per mailbox, by SIZE= and by counting;
 #  (4) 未承諾広告 in several encodings rejected, then (after SIGHUP) tagged and
 #      quarantined; an ordinary Japanese message delivered byte for byte;
-#      forged X-Yubin-* fields removed;
+#      forged X-Yubin-* fields removed; recipients that opted out of the
+#      filter in the store (a mailbox, a whole domain) get it untouched, and
+#      a message to opted-in and opted-out recipients at once is delivered
+#      to both, tagged only;
 #  and a fast, clean SIGTERM.
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/../lib/postfix.sh"
@@ -34,13 +37,16 @@ CF
 "${ctl[@]}" user add taro@example.jp --no-password >/dev/null
 "${ctl[@]}" user add tiny@example.jp --no-password --max-message-size 10000 >/dev/null
 "${ctl[@]}" user add big@small.example --no-password >/dev/null
+# The filter opt-out: one mailbox, and every mailbox of small.example.
+"${ctl[@]}" user add optout@example.jp --no-password --spam-filter off >/dev/null
+"${ctl[@]}" domain set small.example --spam-filter off >/dev/null
 /usr/bin/python3 "$here/make_messages.py" "$T"
 chown -R nobody "$T/db"   # the milter runs as nobody and opens the store read-only
 
 mkdir -p "$T/vmail/example.jp" "$T/vmail/small.example"
 chown -R 65534:65534 "$T/vmail"
 printf '%s\n' "taro@example.jp example.jp/taro" "tiny@example.jp example.jp/tiny" \
-    "big@small.example small.example/big" >"$T/vmaps"
+    "big@small.example small.example/big" "optout@example.jp example.jp/optout" >"$T/vmaps"
 
 start_milter() {
     "$YUBIN_BIN/yubin-milter" -c "$T/yubin.cf" -f 2>>"$T/milter.log" &
@@ -212,6 +218,30 @@ check_contains "the message with forged fields was delivered" "Subject: ordinary
 if grep -qi '^X-Yubin' "$mbox"; then not_ok "forged X-Yubin fields were removed"; grep -i '^X-Yubin' "$mbox" | sed 's/^/#   /'
 else ok "forged X-Yubin fields were removed"; fi
 check_contains "the forgery is logged" "removed 2 forged X-Yubin-Spam" "$T/milter.log"
+
+# the filter opt-out (spam_filter = off in the store), default rules (reject)
+optbox="$T/vmail/example.jp/optout"
+bigbox="$T/vmail/small.example/big"
+: >"$mbox"
+check_eq "opt-out mailbox: 未承諾広告 accepted" "$(send optout@example.jp "$T/ad-jis.eml" | cut -c1-3)" "250"
+check_eq "opt-out domain: 未承諾広告 accepted" "$(send big@small.example "$T/ad-utf8.eml" | cut -c1-3)" "250"
+postfix_wait_queue_empty "$T/closed" 30 || true
+check_contains "opt-out mailbox: delivered" "Subject: =?" "$optbox"
+if grep -qi '^X-Yubin' "$optbox" "$bigbox"; then not_ok "opted-out recipients get no X-Yubin fields"
+else ok "opted-out recipients get no X-Yubin fields"; fi
+: >"$optbox"
+check_eq "mixed recipients: 未承諾広告 accepted for both" \
+    "$(send taro@example.jp,optout@example.jp "$T/ad-jis.eml" | cut -c1-3)" "250"
+postfix_wait_queue_empty "$T/closed" 30 || true
+check_contains "mixed: the opted-in recipient gets it tagged" "X-Yubin-Spam: yes" "$mbox"
+check_contains "mixed: with the rule's name" "X-Yubin-Rule: jp-unsolicited-ad" "$mbox"
+check_contains "mixed: the opted-out recipient gets it too" "X-Yubin-Spam: yes" "$optbox"
+check_contains "mixed: the log says why it was not refused" \
+    "(action reject not applied: 1 of 2 recipients opted out of the filter)" "$T/milter.log"
+"${ctl[@]}" user set optout@example.jp --spam-filter inherit >/dev/null
+check_eq "opt-out undone with yubinctl: refused again at once" \
+    "$(send optout@example.jp "$T/ad-jis.eml" | cut -c1-9)" "550 5.7.1"
+: >"$mbox"
 
 # tag, after SIGHUP
 cat >"$T/tag.rules" <<'EOF_T'

@@ -8,7 +8,8 @@
                                                   Postfix routes it; the DATA reply
                                                   carries the queue id
   smtp_probe.py send PORT SENDER RCPT FILE [--no-size] [--stage]
-                                                  sends FILE as the message;
+                                                  sends FILE as the message (RCPT may be
+                                                  several addresses, comma separated);
                                                   prints the final reply "<code> <text>",
                                                   with --stage prefixed by the command
                                                   that got it: "MAIL ", "RCPT " or "DATA "
@@ -75,10 +76,11 @@ def send(port, sender, rcpt, path, declare_size=True, stage=False):
     if code != 250:
         show("MAIL", code, msg)
         return
-    code, msg = s.docmd("RCPT TO:<%s>" % rcpt)
-    if code != 250:
-        show("RCPT", code, msg)
-        return
+    for r in rcpt.split(","):
+        code, msg = s.docmd("RCPT TO:<%s>" % r)
+        if code != 250:
+            show("RCPT", code, msg)
+            return
     code, msg = s.data(data)
     show("DATA", code, msg)
     s.quit()

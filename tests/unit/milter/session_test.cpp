@@ -32,6 +32,15 @@ public:
         if (d == "example.jp") return local == "tiny" ? 10000 : 20000;
         return 0;
     }
+    // Local parts starting with "optout" opted out of the filter (the
+    // store's mailbox / domain / default order is StoreDirectory's, tested
+    // with the store).
+    Result<RecipientSettings> recipient(std::string_view local, std::string_view d) override {
+        auto limit = size_limit(local, d);
+        if (!limit) return fail(limit.error());
+        bool off = local.starts_with("optout");
+        return RecipientSettings{*limit, !off};
+    }
     // taro@example.jp owns itself and info@example.jp (an alias)
     Result<bool> owns_sender(std::string_view login, std::string_view sender) override {
         if (sender == "x@down.example") return fail(ErrorKind::Temp, "database is locked");
@@ -276,6 +285,65 @@ TEST_CASE("session: filter actions") {
         auto r = run_rule(f, "reject");
         CHECK(r.reply.kind == K::Continue);
     }
+}
+
+TEST_CASE("session: recipients that opted out of the filter") {
+    Fixture f;
+    auto run = [&](std::initializer_list<const char*> rcpts, std::string_view action) {
+        std::string rules =
+            "rule ad\n target = subject\n literal = 未承諾広告\n action = " + std::string(action) +
+            "\n text = [AD]\n";
+        auto rs = rules::RuleSet::parse(rules, "test.rules");
+        REQUIRE(rs);
+        f.settings->rules = std::make_shared<const rules::RuleSet>(std::move(*rs));
+        f.settings->allow_discard = true;
+        auto s = f.session();
+        REQUIRE(s.mail("<a@client.example.net>", {}, "").kind == K::Continue);
+        for (const char* r : rcpts) REQUIRE(s.rcpt(r, {}).kind == K::Continue);
+        send_headers(s, kAdSubject);
+        return s.eom();
+    };
+    for (const char* action : {"reject", "discard", "quarantine", "junk", "tag"}) {
+        CAPTURE(action);
+        // Every recipient opted out (mailbox, whole domain): untouched.
+        auto r = run({"<optout@example.jp>", "<optout-x@free.example>"}, action);
+        CHECK(r.reply.kind == K::Continue);
+        CHECK(r.quarantine.empty());
+        CHECK(r.edits.empty());
+        // Nobody opted out: the rule's action as configured.
+        r = run({"<taro@example.jp>", "<in@free.example>"}, action);
+        if (std::string_view(action) == "reject") CHECK(r.reply.kind == K::Reject);
+        if (std::string_view(action) == "discard") CHECK(r.reply.kind == K::Discard);
+        if (std::string_view(action) == "quarantine") CHECK(r.quarantine == "yubin rule ad");
+        if (std::string_view(action) == "junk")
+            CHECK(has_edit(r, HeaderEdit::Op::Add, "X-Yubin-Spam", "junk"));
+        if (std::string_view(action) == "tag")
+            CHECK(has_edit(r, HeaderEdit::Op::Change, "Subject", "[AD] " + kAdSubject));
+        // Mixed: delivered to all, headers only, whatever the action.
+        r = run({"<taro@example.jp>", "<optout@example.jp>", "<optout-y@free.example>"}, action);
+        CHECK(r.reply.kind == K::Continue);
+        CHECK(r.quarantine.empty());
+        CHECK(has_edit(r, HeaderEdit::Op::Add, "X-Yubin-Spam", "yes"));
+        CHECK(has_edit(r, HeaderEdit::Op::Add, "X-Yubin-Rule", "ad"));
+        CHECK(r.edits.size() == 2);  // no Subject change
+        CHECK(f.logged("2 of 3 recipients opted out of the filter"));
+    }
+    // A forged X-Yubin-Spam is still removed when nobody wants the filter.
+    f.settings->rules = std::make_shared<const rules::RuleSet>(rules::RuleSet::defaults());
+    auto s = f.session();
+    REQUIRE(s.mail("<a@client.example.net>", {}, "").kind == K::Continue);
+    REQUIRE(s.rcpt("<optout@example.jp>", {}).kind == K::Continue);
+    s.header("X-Yubin-Spam", "no");
+    send_headers(s, kAdSubject);
+    auto r = s.eom();
+    CHECK(r.reply.kind == K::Continue);
+    CHECK(has_edit(r, HeaderEdit::Op::Delete, "X-Yubin-Spam", ""));
+    CHECK(r.edits.size() == 1);
+    // The opt-out is per message: a new MAIL starts counting again.
+    REQUIRE(s.mail("<a@client.example.net>", {}, "").kind == K::Continue);
+    REQUIRE(s.rcpt("<taro@example.jp>", {}).kind == K::Continue);
+    send_headers(s, kAdSubject);
+    CHECK(s.eom().reply.kind == K::Reject);
 }
 
 TEST_CASE("session: forged X-Yubin fields are deleted, highest index first") {
