@@ -81,13 +81,30 @@ std::vector<Outcome> Deliverer::deliver_checked(const Envelope& env,
     std::string junk;  // folder chosen by a rule
     std::string filter_header, subject_tag;
     std::optional<Outcome> verdict;  // reject or discard: the same for everyone
-    if (settings_.rules) {
+    // Recipients may opt out (spam_filter = off in the store), as with
+    // yubin-milter: all opted out, no filter; none, the rule's action; mixed,
+    // one file for everyone with only the X-Yubin-Filter field, which the
+    // opted-in can sort on (no reject, discard, Junk or Subject tag).
+    std::size_t off = 0;
+    for (const auto& r : rcpts)
+        if (!r.mailbox.filter) ++off;
+    const bool mixed = off > 0 && off < rcpts.size();
+    if (settings_.rules && off == rcpts.size() && !rcpts.empty()) {
+        log_.debug("{}filter: skipped, every recipient opted out", log::queue_prefix(env.queue_id));
+    } else if (settings_.rules) {
         rules::Verdict v = rules::classify(*settings_.rules, info.message, settings_.limits);
-        if (v.matched) {
-            // After Postfix accepted the message, a bounce goes to the envelope
-            // sender, for spam mostly a forged one (backscatter): unless told
-            // otherwise, a reject becomes junk here; the milter rejects at SMTP time.
-            if (v.action == "reject" && !settings_.reject_bounces) v.action = "junk";
+        // After Postfix accepted the message, a bounce goes to the envelope
+        // sender, for spam mostly a forged one (backscatter): unless told
+        // otherwise, a reject becomes junk here; the milter rejects at SMTP time.
+        if (v.matched && v.action == "reject" && !settings_.reject_bounces) v.action = "junk";
+        if (v.matched && mixed) {
+            log_.info("{}filter: rule={} action {} not applied: {} of {} recipients opted out "
+                      "of the filter",
+                      log::queue_prefix(env.queue_id), sanitize_for_log(v.rule, 80),
+                      sanitize_for_log(v.action, 20), off, rcpts.size());
+            filter_header = "X-Yubin-Filter: " + header_safe(v.action) + "; rule=" +
+                            header_safe(v.rule) + std::string(info.eol);
+        } else if (v.matched) {
             if (v.action == "reject") {
                 verdict = perm_failure("5.7.1", v.text.empty() ? "message refused by rule " + v.rule
                                                                : v.text);

@@ -45,6 +45,10 @@ struct Mailbox {
     bool create_parents = false;    // virtual: <base>/<domain>/<user>/ may not exist yet
     std::string extension;          // "folder" of user+folder, may be empty
     maildir::QuotaLimits quota;
+    // The store's spam_filter for this mailbox (else its domain's, else on):
+    // false = the recipient opted out of the filter rules. Local users
+    // (mailbox_command) have no store entry and are always filtered.
+    bool filter = true;
 };
 
 struct Recipient {

@@ -1,5 +1,7 @@
 #include "lda/mailbox.hpp"
 
+#include <optional>
+
 #include "core/store/address.hpp"
 #include "core/util/strings.hpp"
 
@@ -47,11 +49,16 @@ Result<Mailbox> virtual_mailbox(store::Store& st, const config::Config& cfg,
     m.create_parents = true;
     m.quota.bytes = mb->quota_bytes;
     m.quota.messages = mb->quota_messages;
-    if (m.quota.bytes == 0) {
-        auto dom = st.get_domain(mb->domain);
-        if (!dom && dom.error().kind != ErrorKind::NotFound) return fail(dom.error());
-        if (dom) m.quota.bytes = dom->quota_bytes;
+    // The domain supplies what the mailbox leaves unset: quota, spam_filter.
+    std::optional<store::Domain> dom;
+    if (m.quota.bytes == 0 || mb->spam_filter == store::SpamFilter::Inherit) {
+        auto d = st.get_domain(mb->domain);
+        if (!d && d.error().kind != ErrorKind::NotFound) return fail(d.error());
+        if (d) dom = std::move(*d);
     }
+    if (m.quota.bytes == 0 && dom) m.quota.bytes = dom->quota_bytes;
+    m.filter = store::effective_overrides(&*mb, dom ? &*dom : nullptr).spam_filter !=
+               store::SpamFilter::Off;
     if (m.quota.bytes == 0) m.quota.bytes = cfg.get_int("default_quota");
     // The extension is what the lookup stripped: "user+folder" -> "folder".
     auto at = recipient.rfind('@');

@@ -18,7 +18,8 @@ namespace yubin::lda {
 
 // pipe / LMTP: the store's mailbox for `recipient` (with Postfix's extension
 // rule): <virtual_mailbox_base>/<its maildir>, created on first delivery;
-// quota from the mailbox, else its domain, else default_quota. NotFound: no
+// quota from the mailbox, else its domain, else default_quota; the filter
+// opt-out (spam_filter) from the mailbox, else its domain. NotFound: no
 // such user; Perm: the mailbox is disabled; Temp/Internal: the store failed.
 [[nodiscard]] Result<Mailbox> virtual_mailbox(store::Store& store, const config::Config& cfg,
                                               std::string_view recipient);

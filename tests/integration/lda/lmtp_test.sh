@@ -120,6 +120,40 @@ probe 3
 check_eq "after a failed reload: the running rules stay (Junk)" "$(where_is 3)" "junk"
 check_status "after a failed reload: still running" 0 kill -0 $lda_pid
 
+# The filter opt-out (spam_filter) is read from the store at RCPT: taro opts
+# out, and a message the running rule files as junk stays in his INBOX,
+# unmarked; sent to taro and hana (still filtered) at once, it goes to both
+# INBOXes with X-Yubin-Filter only, and the skipped action is logged.
+check_status "yubinctl user set --spam-filter off" 0 \
+    "$BIN/yubinctl" -c "$T/yubin.cf" user set taro@example.test --spam-filter off
+chmod 0644 "$T/db/"*
+probe 4
+check_eq "spam_filter off: the junk probe goes to INBOX" "$(where_is 4)" "inbox"
+f4=$(grep -l "probe4@" "$T/vmail/example.test/taro/Maildir/new/"* 2>/dev/null | head -1)
+check_status "spam_filter off: no X-Yubin-Filter field" 1 grep -q '^X-Yubin-Filter' "$f4"
+{ printf 'From: alice@sender.example\r\nTo: taro@example.test\r\nSubject: reload-probe 5\r\n'
+  printf 'Message-ID: <probe5@sender.example>\r\n\r\nbody\r\n'; } >"$T/p5"
+/usr/bin/python3 - "$LDA_PORT" "$T/p5" <<'PY'
+import smtplib, sys
+with smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=30) as s:
+    s.sendmail('alice@sender.example', ['taro@example.test', 'hana@example.test'],
+               open(sys.argv[2], 'rb').read())
+PY
+check_eq "mixed opt-out: taro's copy in INBOX" "$(where_is 5)" "inbox"
+f5=
+for i in $(seq 1 100); do
+    f5=$(grep -l "probe5@" "$T/vmail/example.test/hana/Maildir/new/"* 2>/dev/null | head -1)
+    [[ -n $f5 ]] && break; sleep 0.1
+done
+if [[ -n $f5 ]]; then
+    check_contains "mixed opt-out: hana's copy in INBOX with X-Yubin-Filter" "X-Yubin-Filter: junk; rule=second" "$f5"
+else
+    not_ok "mixed opt-out: hana's copy not in INBOX"; ls -R "$T/vmail/example.test/hana/Maildir" | sed 's/^/#   /'
+fi
+check_status "mixed opt-out: no Junk folder for hana" 1 test -e "$T/vmail/example.test/hana/Maildir/.Junk"
+check_contains "mixed opt-out: the action not applied is logged" \
+    "action junk not applied: 1 of 2 recipients opted out" "$T/lda.log"
+
 kill -TERM $lda_pid
 for i in $(seq 1 50); do kill -0 $lda_pid 2>/dev/null || break; sleep 0.1; done
 if kill -0 $lda_pid 2>/dev/null; then not_ok "LMTP: still running 5 s after SIGTERM"; else

@@ -271,3 +271,111 @@ TEST_CASE("lda: with several recipients the loop check is per recipient") {
     CHECK(out[0].ok());
     CHECK(out[1].dsn == "5.4.6");
 }
+
+namespace {
+
+std::vector<Recipient> two_recipients(const Fixture& f, bool a_filter, bool b_filter) {
+    std::vector<Recipient> rcpts;
+    for (const char* who : {"a", "b"}) {
+        Mailbox m;
+        m.maildir = f.dir.path() + "/" + who + "/Maildir";
+        m.create_parents = true;
+        rcpts.push_back({std::string(who) + "@example.test", m});
+    }
+    rcpts[0].mailbox.filter = a_filter;
+    rcpts[1].mailbox.filter = b_filter;
+    return rcpts;
+}
+
+bool logged(const Fixture& f, std::string_view what) {
+    for (const auto& l : f.sink.snapshot())
+        if (l.second.find(what) != std::string::npos) return true;
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("lda: a recipient who opted out of the filter gets the message unfiltered") {
+    Fixture f;
+    f.mbox.filter = false;
+    auto o = f.deliver("Subject: buy JUNKME now\n\nb\n");
+    REQUIRE_MESSAGE(o.ok(), o.text);
+    CHECK(o.folder == "INBOX");
+    CHECK(files_in(f.md(".Junk/new")).empty());
+    auto files = files_in(f.md("new"));
+    REQUIRE(files.size() == 1);
+    CHECK(slurp(files[0]).find("X-Yubin-Filter") == std::string::npos);
+    // discard and a bouncing reject do not apply either
+    Fixture g("lda_reject_action = bounce\n");
+    g.mbox.filter = false;
+    CHECK(g.deliver("Subject: REFUSEME\n\nb\n").dsn == "2.0.0");
+    auto d = g.deliver("Subject: DROPME\n\nb\n");
+    CHECK(d.ok());
+    CHECK_FALSE(d.discarded);
+    CHECK(files_in(g.md("new")).size() == 2);
+}
+
+TEST_CASE("lda: LMTP, every recipient opted out: the rules do not run") {
+    Fixture f;
+    auto rcpts = two_recipients(f, false, false);
+    Deliverer d(f.settings, f.writer, f.log);
+    auto out = d.deliver({"s@example.org", "", "QID3"}, rcpts, "Subject: TAGME JUNKME\n\nb\n");
+    REQUIRE(out.size() == 2);
+    for (const char* who : {"a", "b"}) {
+        auto files = files_in(f.dir.path() + "/" + who + "/Maildir/new");
+        REQUIRE(files.size() == 1);
+        CHECK(slurp(files[0]) == "Return-Path: <s@example.org>\nSubject: TAGME JUNKME\n\nb\n");
+        CHECK_FALSE(fs::exists(f.dir.path() + "/" + who + "/Maildir/.Junk"));
+    }
+    CHECK(out[0].folder == "INBOX");
+    CHECK(out[1].folder == "INBOX");
+}
+
+TEST_CASE("lda: LMTP, no recipient opted out: the rule's action for everyone") {
+    Fixture f("lda_reject_action = bounce\n");
+    auto rcpts = two_recipients(f, true, true);
+    Deliverer d(f.settings, f.writer, f.log);
+    auto out = d.deliver({"s@example.org", "", "QID4"}, rcpts, "Subject: JUNKME\n\nb\n");
+    REQUIRE(out.size() == 2);
+    CHECK(out[0].folder == "Junk");
+    CHECK(out[1].folder == "Junk");
+    CHECK(files_in(f.dir.path() + "/a/Maildir/.Junk/new").size() == 1);
+    auto rej = d.deliver({"s@example.org", "", "QID5"}, rcpts, "Subject: REFUSEME\n\nb\n");
+    CHECK(rej[0].dsn == "5.7.1");
+    CHECK(rej[1].dsn == "5.7.1");
+    CHECK_FALSE(logged(f, "not applied"));
+}
+
+TEST_CASE("lda: LMTP, some recipients opted out: everyone gets it with X-Yubin-Filter only") {
+    Fixture f("lda_reject_action = bounce\n");
+    auto rcpts = two_recipients(f, true, false);
+    Deliverer d(f.settings, f.writer, f.log);
+    for (const char* subject : {"JUNKME", "TAGME", "DROPME", "REFUSEME"}) {
+        CAPTURE(subject);
+        auto out = d.deliver({"s@example.org", "", "QID6"}, rcpts,
+                             "Subject: " + std::string(subject) + "\n\nb\n");
+        REQUIRE(out.size() == 2);
+        for (const auto& o : out) {
+            CHECK_MESSAGE(o.ok(), o.text);
+            CHECK_FALSE(o.discarded);
+            CHECK(o.folder == "INBOX");
+        }
+    }
+    auto a = files_in(f.dir.path() + "/a/Maildir/new");
+    auto b = files_in(f.dir.path() + "/b/Maildir/new");
+    REQUIRE(a.size() == 4);
+    REQUIRE(b.size() == 4);
+    CHECK_FALSE(fs::exists(f.dir.path() + "/a/Maildir/.Junk"));
+    bool tag_seen = false;
+    for (const auto& file : a) {
+        auto text = slurp(file);
+        CHECK(text.find("X-Yubin-Filter: ") != std::string::npos);
+        CHECK(text.find("[SPAM]") == std::string::npos);  // no Subject tag
+        if (text.find("X-Yubin-Filter: tag; rule=tag-me\nSubject: TAGME\n") != std::string::npos)
+            tag_seen = true;
+    }
+    CHECK(tag_seen);
+    CHECK(logged(f, "rule=junk-me action junk not applied: 1 of 2 recipients opted out"));
+    CHECK(logged(f, "rule=refuse-me action reject not applied: 1 of 2 recipients opted out"));
+    CHECK(logged(f, "rule=drop-me action discard not applied"));
+}

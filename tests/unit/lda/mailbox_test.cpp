@@ -63,6 +63,36 @@ TEST_CASE("lda: virtual mailbox from the store, with extension, quota and failur
     CHECK(lookup_failure({ErrorKind::Temp, "db locked"}, "x").dsn == "4.3.0");
 }
 
+TEST_CASE("lda: the filter opt-out comes from the mailbox, else its domain, else on") {
+    test::TempDir t;
+    auto st = store::open_store("sqlite:" + t.path() + "/y.db", {});
+    REQUIRE_MESSAGE(st, (st ? "" : st.error().what));
+    auto& s = **st;
+    REQUIRE(s.add_domain({.name = "on.test"}));
+    REQUIRE(s.add_domain({.name = "lab.test", .spam_filter = store::SpamFilter::Off}));
+    REQUIRE(s.add_mailbox({.address = "plain@on.test"}));
+    REQUIRE(s.add_mailbox({.address = "post@on.test", .spam_filter = store::SpamFilter::Off}));
+    REQUIRE(s.add_mailbox({.address = "any@lab.test"}));
+    REQUIRE(s.add_mailbox({.address = "boss@lab.test", .spam_filter = store::SpamFilter::On}));
+    auto cfg = config::Config::parse("virtual_mailbox_base = /srv/vmail\n", "t.cf");
+    REQUIRE(cfg);
+    auto filter_of = [&](const char* rcpt) {
+        auto m = virtual_mailbox(s, *cfg, rcpt);
+        REQUIRE_MESSAGE(m, (m ? "" : m.error().what));
+        return m->filter;
+    };
+    CHECK(filter_of("plain@on.test"));
+    CHECK_FALSE(filter_of("post@on.test"));
+    CHECK_FALSE(filter_of("post+ext@on.test"));
+    CHECK_FALSE(filter_of("any@lab.test"));  // the domain's
+    CHECK(filter_of("boss@lab.test"));       // the mailbox's wins
+    auto cfg2 = config::Config::parse("", "t.cf");
+    REQUIRE(cfg2);
+    auto local = local_mailbox(*cfg2, "/home/taro", "");
+    REQUIRE(local);
+    CHECK(local->filter);  // no store entry: filtered as always
+}
+
 TEST_CASE("lda: read_message reads everything up to the limit, and refuses beyond it") {
     for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{65536}, std::size_t{300000}}) {
         CAPTURE(size);
