@@ -664,6 +664,19 @@ int Ctl::import(const ImportFiles& files) {
     return plan.problems.empty() ? kExitOk : kExitDataErr;
 }
 
+int Ctl::store_upgrade() {
+    const std::string spec = cfg_.get("store");
+    if (spec.starts_with("sqlite:") && ::access(spec.c_str() + 7, F_OK) != 0 && errno == ENOENT) {
+        io_.out << "store upgrade: " << spec.substr(7)
+                << " does not exist yet; nothing to upgrade (the first write creates it)\n";
+        return kExitOk;
+    }
+    auto s = store();
+    if (!s) return report(s.error());
+    io_.out << "store upgrade: " << spec << ": schema is current\n";
+    return kExitOk;
+}
+
 int Ctl::store_migrate(const std::string& from, const std::string& to_spec) {
     const std::string to = to_spec.empty() ? cfg_.get("store") : to_spec;
     if (from == to) {

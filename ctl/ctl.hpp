@@ -100,6 +100,13 @@ public:
     // parameter; `to` empty = the configured store) with store::migrate_store.
     int store_migrate(const std::string& from, const std::string& to);
 
+    // Brings the configured store's schema up to this version of yubin (what
+    // any read-write open does): the step to run after installing a new
+    // yubin, since the daemons open the store read-only and answer temporary
+    // failures until it is done. A SQLite file that does not exist yet is
+    // left alone (exit 0).
+    int store_upgrade();
+
 private:
     [[nodiscard]] Result<store::Store*> store();
     // Opens the store named by `spec` (creating a new SQLite file and its

@@ -24,6 +24,7 @@
 //      yubinctl import [--virtual-domains FILE] [--virtual FILE] [--aliases FILE]
 //                  [--dovecot-passwd FILE] [--strict] [--dry-run]
 //      yubinctl store migrate --from STORE [--to STORE]
+//      yubinctl store upgrade
 //      yubinctl filter test [--rules FILE] [-v] < message
 //      yubinctl cert --host NAME [--host NAME...] [--key FILE] [--cert FILE | --csr FILE]
 //                  [--days N] [--type rsa|ec] [--force]
@@ -283,6 +284,8 @@ int main(int argc, char** argv) try {
     store_migrate->add_option("--to", migrate_to,
                               "target store: sqlite:PATH or ldap:FILE (default: the store "
                               "parameter)");
+    auto* store_upgrade = store_cmd->add_subcommand(
+        "upgrade", "bring the store's schema up to this yubin (run after installing a new one)");
 
     // filter
     auto* filter = app.add_subcommand("filter", "the message filter");
@@ -435,6 +438,7 @@ int main(int argc, char** argv) try {
     if (auth_test->parsed()) return ctl.auth_test(address);
     if (import->parsed()) return ctl.import(files);
     if (store_migrate->parsed()) return ctl.store_migrate(migrate_from, migrate_to);
+    if (store_upgrade->parsed()) return ctl.store_upgrade();
     std::cerr << app.help();
     return yubin::ctl::kExitUsage;
 } catch (const std::exception& e) {

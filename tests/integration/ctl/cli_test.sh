@@ -212,6 +212,28 @@ if (( elapsed < 3500 )); then ok "gave up after the busy timeout (${elapsed} ms)
 wait $locker
 check_status "works again once unlocked" 0 "${ctl[@]}" user add locked@example.com --no-password
 
+# --- store upgrade: a version-1 database (before the override columns) ---
+mkdir -p "$T/up"
+up=("$YUBIN_BIN/yubinctl" -c "$T/up/yubin.cf")
+printf 'store = sqlite:%s\npassword_scheme = SHA512-CRYPT\n' "$T/up/yubin.db" >"$T/up/yubin.cf"
+check_status "store upgrade before any database exists" 0 "${up[@]}" store upgrade
+check_contains "says there is nothing to upgrade" "does not exist yet" "$T/out"
+[[ ! -e $T/up/yubin.db ]] && ok "store upgrade created no database" || not_ok "store upgrade created a database"
+"${up[@]}" domain add old.example >/dev/null
+"${up[@]}" user add kept@old.example --no-password >/dev/null
+sqlite3 "$T/up/yubin.db" "
+  ALTER TABLE domains DROP COLUMN rate_limit; ALTER TABLE domains DROP COLUMN recipient_limit;
+  ALTER TABLE domains DROP COLUMN spam_filter; ALTER TABLE mailboxes DROP COLUMN rate_limit;
+  ALTER TABLE mailboxes DROP COLUMN recipient_limit; ALTER TABLE mailboxes DROP COLUMN spam_filter;
+  PRAGMA user_version = 1;"
+check_eq "database made version 1" "$(sqlite3 "$T/up/yubin.db" 'PRAGMA user_version')" "1"
+check_status "store upgrade of a version-1 database" 0 "${up[@]}" store upgrade
+check_contains "says the schema is current" "schema is current" "$T/out"
+check_eq "database is version 2 after the upgrade" "$(sqlite3 "$T/up/yubin.db" 'PRAGMA user_version')" "2"
+check_status "upgraded store keeps its mailbox" 0 "${up[@]}" user show kept@old.example
+check_contains "and the new fields read back" "spam_filter" "$T/out"
+check_status "store upgrade again changes nothing" 0 "${up[@]}" store upgrade
+
 # --- filter test on the public sample ---
 corpus="$YUBIN_SRC/tests/data/spam-corpus"
 check_status "filter test: ISO-2022-JP ad" 0 "$YUBIN_BIN/yubinctl" filter test <"$corpus/b-iso2022jp.eml"

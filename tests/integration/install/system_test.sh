@@ -35,6 +35,7 @@ check_status "contrib/install on / (inside the namespace)" 0 "$YUBIN_SRC/contrib
 check_contains "added user vmail" "added user vmail" "$T/out"
 check_contains "warns about install-deps' policy-rc.d" "remove it on a server" "$T/out"
 check_contains "says there is no main.cf" "/etc/postfix/main.cf does not exist" "$T/out"
+check_contains "no store yet: nothing to upgrade" "nothing to upgrade" "$T/out"
 check_status "getent sees yubin" 0 getent passwd yubin
 check_eq "vmail is uid 5000" "$(id -u vmail 2>&1)" "5000"
 if id -nG vmail | tr ' ' '\n' | grep -qx yubin; then ok "vmail in group yubin"; else not_ok "vmail groups: $(id -nG vmail)"; fi
@@ -50,6 +51,9 @@ if grep -q 'added' "$T/out"; then not_ok "second run added something"; else ok "
 check_status "yubinctl domain add (root)" 0 /usr/sbin/yubinctl domain add example.com
 check_status "yubinctl user add (root)" 0 /usr/sbin/yubinctl user add taro@example.com --password-stdin <<<"pw-taro"
 check_eq "store is root:yubin 0640 (setgid directory)" "$(stat -c '%a %U:%G' /var/lib/yubin/yubin.db)" "640 root:yubin"
+check_status "install over a store (an upgrade)" 0 "$YUBIN_SRC/contrib/install" --build "$YUBIN_BUILD"
+check_contains "it brings the store's schema up to date" "schema is current" "$T/out"
+check_eq "store still root:yubin 0640" "$(stat -c '%a %U:%G' /var/lib/yubin/yubin.db)" "640 root:yubin"
 printf 'From: a@example.org\nTo: taro@example.com\nSubject: hello\n\nbody\n' >"$T/msg"
 check_status "yubin-lda as vmail delivers from the store" 0 \
     setpriv --reuid=vmail --regid=vmail --init-groups /usr/lib/yubin/yubin-lda -L \
