@@ -485,12 +485,9 @@ Result<Mailbox> LdapStore::to_mailbox(const Entry& e) const {
 }
 
 Status LdapStore::add_mailbox(const Mailbox& in) {
-    auto addr = parse_address(in.address);
-    if (!addr) return fail(addr.error());
-    auto maildir = validate::mailbox_fields(*addr, in);
-    if (!maildir) return fail(maildir.error());
-    const std::string address = validate::canonical(*addr);
-    const std::string domain = to_lower(addr->domain);
+    auto row = validate::mailbox(in, validate::MailboxWrite::Add);
+    if (!row) return fail(row.error());
+    const auto& [addr, address, domain, maildir] = *row;
     return write([&]() -> Status {
         auto d = read_domain(domain, false);
         if (!d) return fail(d.error());
@@ -499,10 +496,10 @@ Status LdapStore::add_mailbox(const Mailbox& in) {
         if (!existing->empty()) return fail(perm("mailbox " + address + " already exists"));
         Attrs attrs{{"objectClass", {"inetOrgPerson", ldap_.mailbox_object_class}},
                     {"cn", {address}},
-                    {"sn", {addr->local}},
+                    {"sn", {addr.local}},
                     {ldap_.mail_attribute, {address}},
                     {kActive, boolean(in.active)},
-                    {kMaildir, {*maildir}},
+                    {kMaildir, {maildir}},
                     {kCreated, {generalized_now()}}};
         if (!in.password.empty())
             attrs.emplace_back(ldap_.password_attribute, std::vector{in.password});
@@ -521,11 +518,9 @@ Status LdapStore::add_mailbox(const Mailbox& in) {
 }
 
 Status LdapStore::update_mailbox(const Mailbox& in) {
-    auto addr = parse_address(in.address);
-    if (!addr) return fail(not_found("no mailbox " + sanitize_for_log(in.address)));
-    auto maildir = validate::mailbox_fields(*addr, in);
-    if (!maildir) return fail(maildir.error());
-    const std::string address = validate::canonical(*addr);
+    auto row = validate::mailbox(in, validate::MailboxWrite::Update);
+    if (!row) return fail(row.error());
+    const auto& [addr, address, domain, maildir] = *row;
     return write([&]() -> Status {
         auto found = one_mailbox(address, false);
         if (!found) return fail(found.error());
@@ -535,7 +530,7 @@ Status LdapStore::update_mailbox(const Mailbox& in) {
                     {kMaxSize, number(in.max_message_size)},
                     {kQuotaBytes, number(in.quota_bytes)},
                     {kQuotaMessages, number(in.quota_messages)},
-                    {kMaildir, {*maildir}}};
+                    {kMaildir, {maildir}}};
         for (auto& a : override_attrs(in.rate_limit, in.recipient_limit, in.spam_filter))
             if (!a.second.empty() || found->values(a.first)) attrs.push_back(std::move(a));
         return replace_attrs(*found, attrs);

@@ -495,12 +495,9 @@ Result<std::vector<Domain>> SqliteStore::list_domains() {
 // ---- mailboxes ----
 
 Status SqliteStore::add_mailbox(const Mailbox& in) {
-    auto addr = parse_address(in.address);
-    if (!addr) return fail(addr.error());
-    auto maildir = validate::mailbox_fields(*addr, in);
-    if (!maildir) return fail(maildir.error());
-    const std::string address = validate::canonical(*addr);
-    const std::string domain = to_lower(addr->domain);
+    auto row = validate::mailbox(in, validate::MailboxWrite::Add);
+    if (!row) return fail(row.error());
+    const auto& [addr, address, domain, maildir] = *row;
     return write([&]() -> Status {
         auto exists = domain_exists(domain);
         if (!exists) return fail(exists.error());
@@ -512,8 +509,8 @@ Status SqliteStore::add_mailbox(const Mailbox& in) {
                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         if (!q) return fail(q.error());
         const std::string now = now_iso8601();
-        q->bind(address).bind(addr->local).bind(domain).bind(in.password).bind(in.active);
-        q->bind(in.max_message_size).bind(in.quota_bytes).bind(in.quota_messages).bind(*maildir);
+        q->bind(address).bind(addr.local).bind(domain).bind(in.password).bind(in.active);
+        q->bind(in.max_message_size).bind(in.quota_bytes).bind(in.quota_messages).bind(maildir);
         q->bind(now).bind(now);
         q->bind(in.rate_limit).bind(in.recipient_limit).bind(to_string(in.spam_filter));
         if (int rc = q->step(); rc != SQLITE_DONE) return fail(db_error(rc, "add mailbox"));
@@ -522,11 +519,9 @@ Status SqliteStore::add_mailbox(const Mailbox& in) {
 }
 
 Status SqliteStore::update_mailbox(const Mailbox& in) {
-    auto addr = parse_address(in.address);
-    if (!addr) return fail(not_found("no mailbox " + sanitize_for_log(in.address)));
-    auto maildir = validate::mailbox_fields(*addr, in);
-    if (!maildir) return fail(maildir.error());
-    const std::string address = validate::canonical(*addr);
+    auto row = validate::mailbox(in, validate::MailboxWrite::Update);
+    if (!row) return fail(row.error());
+    const auto& [addr, address, domain, maildir] = *row;
     return write([&]() -> Status {
         auto q = prepare(
             "UPDATE mailboxes SET password = ?, active = ?, max_message_size = ?, "
@@ -534,7 +529,7 @@ Status SqliteStore::update_mailbox(const Mailbox& in) {
             "recipient_limit = ?, spam_filter = ?, updated = ? WHERE address = ?");
         if (!q) return fail(q.error());
         q->bind(in.password).bind(in.active).bind(in.max_message_size).bind(in.quota_bytes);
-        q->bind(in.quota_messages).bind(*maildir);
+        q->bind(in.quota_messages).bind(maildir);
         q->bind(in.rate_limit).bind(in.recipient_limit).bind(to_string(in.spam_filter));
         q->bind(now_iso8601()).bind(address);
         if (int rc = q->step(); rc != SQLITE_DONE) return fail(db_error(rc, "update mailbox"));

@@ -79,12 +79,20 @@ Status domain_fields(const Domain& d) {
     return overrides(d.rate_limit, d.recipient_limit);
 }
 
-Result<std::string> mailbox_fields(const Address& a, const Mailbox& m) {
+Result<MailboxRow> mailbox(const Mailbox& m, MailboxWrite w) {
+    auto addr = parse_address(m.address);
+    if (!addr) {
+        if (w == MailboxWrite::Add) return fail(addr.error());
+        return fail(Error{ErrorKind::NotFound, "no mailbox " + sanitize_for_log(m.address)});
+    }
     if (auto st = sizes({m.max_message_size, m.quota_bytes, m.quota_messages}); !st)
         return fail(st.error());
     if (auto st = overrides(m.rate_limit, m.recipient_limit); !st) return fail(st.error());
     if (auto st = password(m.password); !st) return fail(st.error());
-    return maildir_for(a, m.maildir);
+    auto maildir = maildir_for(*addr, m.maildir);
+    if (!maildir) return fail(maildir.error());
+    MailboxRow row{*addr, canonical(*addr), to_lower(addr->domain), std::move(*maildir)};
+    return row;
 }
 
 std::string canonical(const Address& a) {

@@ -25,10 +25,22 @@ namespace yubin::store::validate {
 [[nodiscard]] std::string canonical(const Address& a);
 // Everything of a domain a backend writes: sizes not negative, overrides.
 [[nodiscard]] Status domain_fields(const Domain& d);
+// A mailbox row as every backend writes it: the parsed address, its
+// canonical form, the lower-case domain and the maildir to store (the
+// default one when Mailbox::maildir is empty).
+struct MailboxRow {
+    Address addr;
+    std::string address;
+    std::string domain;
+    std::string maildir;
+};
+// Add: a malformed address is the parser's BadInput. Update: it is NotFound
+// ("no mailbox ..."), as for any mailbox that does not exist.
+enum class MailboxWrite { Add, Update };
 // Everything of a mailbox a backend writes, checked the same for every
-// backend: sizes not negative, password empty or "{SCHEME}...", maildir safe.
-// Returns the maildir to store (the default one when m.maildir is empty).
-[[nodiscard]] Result<std::string> mailbox_fields(const Address& a, const Mailbox& m);
+// backend: address, sizes not negative, overrides, password empty or
+// "{SCHEME}...", maildir safe.
+[[nodiscard]] Result<MailboxRow> mailbox(const Mailbox& m, MailboxWrite w);
 // The policy overrides of a domain or mailbox: rate_limit empty, "none" or a
 // rate list (rate_limit.hpp) of at most kMaxRateRules items, one line;
 // recipient_limit not negative. BadInput naming the field.
