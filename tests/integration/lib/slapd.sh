@@ -20,6 +20,10 @@
 # TLS: with SLAPD_TLS_CERT and SLAPD_TLS_KEY (PEM files) set when
 # slapd_setup runs, slapd offers StartTLS with that certificate; with
 # SLAPD_LDAPS_PORT also set it listens on ldaps://127.0.0.1:SLAPD_LDAPS_PORT/.
+#
+# SLAPD_SCHEMA: the yubin schema LDIF to load (default contrib/ldap/yubin.ldif).
+# SLAPD_LDAPI: a socket path; slapd also listens on ldapi:// there, and root
+# (SASL EXTERNAL) may manage cn=config, as on a Debian slapd.
 
 SLAPD_SUFFIX="dc=example,dc=com"
 SLAPD_ADMIN_DN="cn=admin,dc=example,dc=com"
@@ -42,6 +46,11 @@ slapd_setup() {
         [[ -n ${SLAPD_LDAPS_PORT:-} ]] && echo "$SLAPD_LDAPS_PORT" >"$dir/ldaps_port"
     fi
     [[ $role == provider ]] && modules+=$'\n'"olcModuleLoad: syncprov"
+    local config_access="olcAccess: {0}to * by * none"
+    if [[ -n ${SLAPD_LDAPI:-} ]]; then
+        config_access="olcAccess: {0}to * by dn.exact=gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth manage by * none"
+        echo "$SLAPD_LDAPI" >"$dir/ldapi"
+    fi
     {
         cat <<EOF
 dn: cn=config
@@ -67,7 +76,7 @@ include: file:///etc/ldap/schema/cosine.ldif
 
 include: file:///etc/ldap/schema/inetorgperson.ldif
 
-include: file://$SLAPD_SRC/contrib/ldap/yubin.ldif
+include: file://${SLAPD_SCHEMA:-$SLAPD_SRC/contrib/ldap/yubin.ldif}
 
 dn: olcDatabase={-1}frontend,cn=config
 objectClass: olcDatabaseConfig
@@ -78,7 +87,7 @@ olcSizeLimit: unlimited
 dn: olcDatabase={0}config,cn=config
 objectClass: olcDatabaseConfig
 olcDatabase: {0}config
-olcAccess: {0}to * by * none
+$config_access
 
 dn: olcDatabase={1}mdb,cn=config
 objectClass: olcDatabaseConfig
@@ -150,6 +159,7 @@ slapd_start() {
     port=$(cat "$dir/port")
     urls="ldap://127.0.0.1:$port/"
     [[ -s $dir/ldaps_port ]] && urls+=" ldaps://127.0.0.1:$(cat "$dir/ldaps_port")/"
+    [[ -s $dir/ldapi ]] && urls+=" ldapi://$(sed 's|/|%2F|g' "$dir/ldapi")"
     slapd -F "$dir/slapd.d" -h "$urls" -n "yubin-test-slapd-$port" \
         >>"$dir/slapd.log" 2>&1 || {
         cat "$dir/slapd.log" >&2
