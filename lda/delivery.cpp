@@ -50,9 +50,20 @@ struct Target {
 
 std::vector<Outcome> Deliverer::deliver(const Envelope& env, const std::vector<Recipient>& rcpts,
                                         std::string_view raw) {
+    return deliver_all(env, rcpts, raw, nullptr);
+}
+
+Outcome Deliverer::deliver_stream(const Envelope& env, const Mailbox& mbox, std::string_view head,
+                                  maildir::StreamTail& tail) {
+    return deliver_all(env, {Recipient{env.recipient, mbox}}, head, &tail).front();
+}
+
+std::vector<Outcome> Deliverer::deliver_all(const Envelope& env,
+                                            const std::vector<Recipient>& rcpts,
+                                            std::string_view raw, maildir::StreamTail* tail) {
     std::vector<Outcome> out;
     try {
-        out = deliver_checked(env, rcpts, raw);
+        out = deliver_checked(env, rcpts, raw, tail);
     } catch (const std::exception& e) {
         out.assign(rcpts.size(), temp_failure("4.3.0", std::string("internal error: ") + e.what()));
     } catch (...) {
@@ -61,7 +72,7 @@ std::vector<Outcome> Deliverer::deliver(const Envelope& env, const std::vector<R
     for (std::size_t i = 0; i < rcpts.size(); ++i) {
         Envelope e = env;
         e.recipient = rcpts[i].address;
-        log_outcome(e, out[i], raw.size());
+        log_outcome(e, out[i], raw.size() + (tail ? tail->read : 0));
     }
     return out;
 }
@@ -72,7 +83,9 @@ Outcome Deliverer::deliver(const Envelope& env, const Mailbox& mbox, std::string
 
 std::vector<Outcome> Deliverer::deliver_checked(const Envelope& env,
                                                 const std::vector<Recipient>& rcpts,
-                                                std::string_view raw) {
+                                                std::string_view raw, maildir::StreamTail* tail) {
+    if (tail && rcpts.size() != 1)
+        return std::vector<Outcome>(rcpts.size(), temp_failure("4.3.0", "internal error: stream"));
     // One recipient gets its own Delivered-To; several share one file (hard
     // links), so none gets it, as Dovecot's LMTP does.
     const bool single = rcpts.size() == 1;
@@ -139,7 +152,8 @@ std::vector<Outcome> Deliverer::deliver_checked(const Envelope& env,
         } else if (verdict) {
             out.push_back(*verdict);
         } else {
-            out.push_back(deliver_to(env.queue_id, r, junk, parts, size, i + 1 < rcpts.size(), staged));
+            out.push_back(deliver_to(env.queue_id, r, junk, parts, size, i + 1 < rcpts.size(),
+                                     staged, tail));
         }
         if (out.back().ok() && !out.back().discarded && !filter_header.empty())
             out.back().text += " (" + std::string(trim(filter_header)) + ")";
@@ -150,7 +164,8 @@ std::vector<Outcome> Deliverer::deliver_checked(const Envelope& env,
 Outcome Deliverer::deliver_to(std::string_view queue_id, const Recipient& r,
                               const std::string& junk,
                               const std::vector<std::string_view>& parts, std::int64_t size,
-                              bool more_follow, std::optional<maildir::StagedFile>& staged) {
+                              bool more_follow, std::optional<maildir::StagedFile>& staged,
+                              maildir::StreamTail* tail) {
     const Mailbox& mbox = r.mailbox;
     auto root = Maildir::open(mbox.maildir, {.create = true,
                                              .create_parents = mbox.create_parents,
@@ -177,18 +192,29 @@ Outcome Deliverer::deliver_to(std::string_view queue_id, const Recipient& r,
         }
     }
 
-    if (mbox.quota.any()) {
+    // Nothing, or why a message of `bytes` does not fit.
+    auto quota_refusal = [&](std::int64_t bytes) -> std::optional<Outcome> {
+        if (!mbox.quota.any()) return std::nullopt;
         auto usage = maildir::quota_usage(t.root, mbox.quota);
         if (!usage) return from_error(usage.error());
-        if (maildir::over_quota(*usage, mbox.quota, size)) {
-            if (settings_.quota_full_temporary)
-                return temp_failure("4.2.2", "mailbox full: " + r.address);
-            return perm_failure("5.2.2", "mailbox full: " + r.address);
-        }
-    }
+        if (!maildir::over_quota(*usage, mbox.quota, bytes)) return std::nullopt;
+        if (settings_.quota_full_temporary)
+            return temp_failure("4.2.2", "mailbox full: " + r.address);
+        return perm_failure("5.2.2", "mailbox full: " + r.address);
+    };
+    if (auto refused = quota_refusal(size)) return *refused;
 
     Result<maildir::Delivered> d;
-    if (staged) {
+    if (tail) {
+        // The size is known only once the rest is read: write, then check
+        // the quota again before anything is visible in new/.
+        auto s = writer_.stage_stream(t.dir(), parts, *tail);
+        if (!s && s.error().kind == ErrorKind::Perm) return perm_failure("5.3.4", s.error().what);
+        if (!s) return from_error(s.error());
+        size = static_cast<std::int64_t>(s->size());
+        if (auto refused = quota_refusal(size)) return *refused;
+        d = writer_.commit_move(std::move(*s), t.dir());
+    } else if (staged) {
         d = writer_.commit_link(*staged, t.dir());
         // Another filesystem (EXDEV) or a link limit: write this copy anew.
         if (!d) d = writer_.deliver(t.dir(), parts);

@@ -66,6 +66,16 @@ public:
     [[nodiscard]] Outcome deliver(const Envelope& env, const Mailbox& mbox,
                                   std::string_view raw_message);
 
+    // One recipient, the message still being read (command mode): `head`
+    // is what was read of it so far and must hold the whole header (through
+    // its empty line); the rest is copied from tail.fd into the file as it
+    // arrives. Everything decided on the header (loop, filter verdict, added
+    // fields, folder) is decided before the file is created; the quota is
+    // checked again with the final size before the rename into new/. Only
+    // for rules that do not need the body (RuleSet::needs_body).
+    [[nodiscard]] Outcome deliver_stream(const Envelope& env, const Mailbox& mbox,
+                                         std::string_view head, maildir::StreamTail& tail);
+
     // Several recipients of one message (LMTP): one Outcome and one log line
     // each, in order. The message is written once and hard-linked into each
     // Maildir (written again where a link fails, e.g. across filesystems);
@@ -76,11 +86,14 @@ public:
                                                std::string_view raw_message);
 
 private:
+    std::vector<Outcome> deliver_all(const Envelope& env, const std::vector<Recipient>& rcpts,
+                                     std::string_view raw_message, maildir::StreamTail* tail);
     std::vector<Outcome> deliver_checked(const Envelope& env, const std::vector<Recipient>& rcpts,
-                                         std::string_view raw_message);
+                                         std::string_view raw_message, maildir::StreamTail* tail);
     Outcome deliver_to(std::string_view queue_id, const Recipient& r, const std::string& junk,
                        const std::vector<std::string_view>& parts, std::int64_t size,
-                       bool more_follow, std::optional<maildir::StagedFile>& staged);
+                       bool more_follow, std::optional<maildir::StagedFile>& staged,
+                       maildir::StreamTail* tail);
     void log_outcome(const Envelope& env, const Outcome& o, std::size_t size);
 
     const Settings& settings_;

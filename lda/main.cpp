@@ -44,6 +44,13 @@
 //      goes into the Maildir++ folder ".folder" when it exists; the Maildir++
 //      quota in maildirsize is checked and kept up to date.
 //
+//      In command mode the message is not held in memory: once its header
+//      has been read (and judged: loop, filter rules, added fields, folder),
+//      the rest goes straight into the file in tmp/ (splice(2) from Postfix's
+//      pipe), and the quota is checked on the final size before the rename
+//      into new/. Only a rules file with body rules, or a header that does
+//      not end within 256 KB, makes it read the whole message first.
+//
 //      -f is the envelope sender, as in sendmail, procmail, maildrop and
 //      dovecot-lda (so this program does not take the daemons' -f for
 //      "log to stderr": that is -L here).
@@ -114,6 +121,10 @@ namespace {
 using namespace yubin;
 
 constexpr int kExTempFail = 75;
+// Command mode reads this much at most before it decides whether to stream
+// the rest into the file: a header that does not end within it (rare; a
+// hostile one) makes it read the whole message first, as a body rule does.
+constexpr std::size_t kHeadBytes = 256 * 1024;
 
 struct Options {
     std::string config_path;
@@ -325,17 +336,19 @@ int run(int argc, char** argv) {
     env.sender = opts->sender ? *opts->sender : env_or("SENDER");
     env.queue_id = opts->queue_id ? *opts->queue_id : env_or("QUEUE_ID");
 
-    auto message = lda::read_message(STDIN_FILENO,
-                                     static_cast<std::size_t>(cfg->get_int("lda_message_size_limit")));
-    if (!message) {
-        lda::Outcome o = message.error().kind == ErrorKind::Perm
-                             ? lda::perm_failure("5.3.4", message.error().what)
-                             : lda::temp_failure("4.3.0", message.error().what);
+    // The header first; the rest is copied into the file as it arrives
+    // (below), or read whole when a body rule needs it.
+    lda::MessageReader reader(STDIN_FILENO,
+                              static_cast<std::size_t>(cfg->get_int("lda_message_size_limit")));
+    auto read_failed = [&](const Error& e) {
+        lda::Outcome o = e.kind == ErrorKind::Perm ? lda::perm_failure("5.3.4", e.what)
+                                                   : lda::temp_failure("4.3.0", e.what);
         log.info("{}to=<{}>, from=<{}>, dsn={}, status={} ({})", log::queue_prefix(env.queue_id),
                  opts->recipient.value_or(env_or("RECIPIENT")), env.sender, o.dsn,
                  o.temporary() ? "deferred" : "bounced", o.text);
         return answer(o);
-    }
+    };
+    if (auto st = reader.read_head(kHeadBytes); !st) return read_failed(st.error());
 
     lda::Mailbox mbox;
     if (opts->recipient) {
@@ -368,7 +381,14 @@ int run(int argc, char** argv) {
 
     maildir::MaildirWriter writer(maildir::UniqueNamer(host_name(), ::getpid()));
     lda::Deliverer deliverer(*settings, writer, log);
-    return answer(deliverer.deliver(env, mbox, message->view()));
+    const bool body_rules = settings->rules && mbox.filter && settings->rules->needs_body();
+    if (!reader.eof() && reader.header_complete() && !body_rules) {
+        maildir::StreamTail tail{.fd = reader.fd(), .counted = reader.view().size(),
+                                 .limit = reader.limit()};
+        return answer(deliverer.deliver_stream(env, mbox, reader.view(), tail));
+    }
+    if (auto st = reader.read_rest(); !st) return read_failed(st.error());
+    return answer(deliverer.deliver(env, mbox, reader.view()));
 }
 
 }  // namespace

@@ -14,7 +14,9 @@
 // Internal, which delivery agents also treat as temporary.
 #pragma once
 
+#include <fcntl.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -33,6 +35,19 @@ namespace yubin::maildir {
 struct FileOps {
     ssize_t (*write)(int, const void*, std::size_t) = ::write;
     int (*fsync)(int) = ::fsync;
+    ssize_t (*read)(int, void*, std::size_t) = ::read;
+    // splice(2) from a pipe into the file; nullptr: read + write only.
+    ssize_t (*splice)(int, loff_t*, int, loff_t*, std::size_t, unsigned) = ::splice;
+};
+
+// The end of a message still to be read from a descriptor (a delivery
+// agent's standard input): stage_stream copies it to EOF, splice(2) from a
+// pipe (no copy through user space), read + write otherwise.
+struct StreamTail {
+    int fd = -1;
+    std::uint64_t counted = 0;  // input bytes already read before the tail
+    std::uint64_t limit = 0;    // Perm "message too big" when counted + tail exceed it; 0 = none
+    std::uint64_t read = 0;     // out: the bytes the tail had
 };
 
 struct Delivered {
@@ -54,6 +69,11 @@ public:
     ~StagedFile();
     [[nodiscard]] std::uint64_t size() const { return size_; }
     [[nodiscard]] const std::string& name() const { return name_; }
+    // The name it gets in new/ (a streamed file learns its size, which the
+    // name carries, only at the end).
+    [[nodiscard]] const std::string& final_name() const {
+        return final_name_.empty() ? name_ : final_name_;
+    }
 
 private:
     friend class MaildirWriter;
@@ -63,6 +83,7 @@ private:
     UniqueFd tmp_dir_;
     bool owned_ = true;  // the tmp/ file is still ours to remove
     std::string name_;
+    std::string final_name_;
     std::uint64_t size_ = 0;
 };
 
@@ -74,6 +95,14 @@ public:
     // Steps 1-2: the concatenation of `parts` into md's tmp/.
     [[nodiscard]] Result<StagedFile> stage(const Maildir& md,
                                            std::span<const std::string_view> parts);
+
+    // Steps 1-2 for a message whose end is still to come: `parts`, then
+    // everything from tail.fd to EOF. The tmp/ name is provisional; the name
+    // in new/ carries the final size. Past tail.limit: Perm "message too big"
+    // and the file is removed, as on every other failure.
+    [[nodiscard]] Result<StagedFile> stage_stream(const Maildir& md,
+                                                  std::span<const std::string_view> parts,
+                                                  StreamTail& tail);
 
     // Steps 3-4 into dst (md or one of its folders, same filesystem): a hard
     // link, so the staged file can be committed again elsewhere. Fails with
@@ -88,6 +117,14 @@ public:
                                             std::span<const std::string_view> parts);
 
 private:
+    [[nodiscard]] Result<StagedFile> stage_with(const Maildir& md,
+                                                std::span<const std::string_view> parts,
+                                                StreamTail* tail);
+    [[nodiscard]] Result<StagedFile> create(const Maildir& md, std::uint64_t size, UniqueFd& fd);
+    [[nodiscard]] Status write_parts(int fd, std::span<const std::string_view> parts,
+                                     const std::string& shown);
+    [[nodiscard]] Status copy_tail(int fd, StreamTail& tail, const std::string& shown);
+    [[nodiscard]] Status finish(UniqueFd& fd, const std::string& shown);
     [[nodiscard]] Result<Delivered> commit(const StagedFile& file, const Maildir& dst, bool move);
 
     UniqueNamer namer_;

@@ -14,6 +14,11 @@ deliver() {  # deliver FILE: exit status of one delivery
         env HOME="$home" USER=nobody RECIPIENT=u@example.test SENDER=s@example.org \
         "$BIN/yubin-lda" -c "$T/yubin.cf" <"$1"
 }
+deliver_pipe() {  # deliver_pipe FILE: the same through a pipe, as local(8) and pipe(8) give it
+    cat "$1" | setpriv --reuid=nobody --regid=nogroup --clear-groups \
+        env HOME="$home" USER=nobody RECIPIENT=u@example.test SENDER=s@example.org \
+        "$BIN/yubin-lda" -c "$T/yubin.cf"
+}
 newest() { ls -t "$home/Maildir/new/"* 2>/dev/null | head -1; }
 same() {  # same SENT: the newest file is the added headers + SENT, byte for byte
     local f
@@ -37,6 +42,10 @@ check_status "1 MB line: unchanged" 0 same "$T/long"
 { printf 'Subject: big\n\n'; head -c 52428800 /dev/zero | tr '\0' 'B' | fold -w 998; } >"$T/big"
 check_status "50 MB body: delivered" 0 deliver "$T/big"
 check_status "50 MB body: unchanged" 0 same "$T/big"
+check_status "50 MB body through a pipe (streamed): delivered" 0 deliver_pipe "$T/big"
+check_status "50 MB body through a pipe: unchanged" 0 same "$T/big"
+check_status "1 MB line through a pipe: delivered" 0 deliver_pipe "$T/long"
+check_status "1 MB line through a pipe: unchanged" 0 same "$T/long"
 
 printf 'From someone@example.org Sun Nov 29 10:00:00 2026\n' >"$T/fromonly"
 check_status "a From_ line only: delivered" 0 deliver "$T/fromonly"
@@ -48,6 +57,9 @@ count=$(ls "$home/Maildir/new" | wc -l)
 check_status "over lda_message_size_limit: 5.3.4, exit 65" 65 deliver "$T/toobig"
 check_contains "over the limit: the reason is on stdout for Postfix" "5.3.4 message too big" "$T/out"
 check_eq "over the limit: nothing delivered" "$(ls "$home/Maildir/new" | wc -l)" "$count"
+check_status "over the limit through a pipe (streamed): exit 65" 65 deliver_pipe "$T/toobig"
+check_contains "over the limit through a pipe: 5.3.4 on stdout" "5.3.4 message too big" "$T/out"
+check_eq "over the limit through a pipe: nothing delivered" "$(ls "$home/Maildir/new" | wc -l)" "$count"
 check_eq "nothing left in tmp/" "$(ls "$home/Maildir/tmp" | wc -l)" "0"
 
 check_status "run as root: refused with 75" 75 env HOME="$home" "$BIN/yubin-lda" -c "$T/yubin.cf" </dev/null

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "core/config/config.hpp"
 #include "core/log/logger.hpp"
 #include "core/log/sink.hpp"
@@ -378,4 +380,91 @@ TEST_CASE("lda: LMTP, some recipients opted out: everyone gets it with X-Yubin-F
     CHECK(logged(f, "rule=junk-me action junk not applied: 1 of 2 recipients opted out"));
     CHECK(logged(f, "rule=refuse-me action reject not applied: 1 of 2 recipients opted out"));
     CHECK(logged(f, "rule=drop-me action discard not applied"));
+}
+
+namespace {
+
+// The rest of a message in a pipe, as local(8) gives it (small enough for
+// the pipe's buffer, so no writer thread is needed).
+struct PipeTail {
+    int fds[2] = {-1, -1};
+    explicit PipeTail(const std::string& rest) {
+        REQUIRE(::pipe(fds) == 0);
+        REQUIRE(::write(fds[1], rest.data(), rest.size()) == static_cast<ssize_t>(rest.size()));
+        ::close(fds[1]);
+    }
+    ~PipeTail() { ::close(fds[0]); }
+};
+
+}  // namespace
+
+TEST_CASE("lda: streamed (command mode): header decisions on the head, body copied byte for byte") {
+    Fixture f;
+    std::string head = "From s Sun Nov 29\nSubject: TAGME now\nX: y\n\nfirst body bytes ";
+    std::string rest(40000, 'r');
+    rest += std::string("\0end\n", 5);
+    PipeTail p(rest);
+    maildir::StreamTail tail{.fd = p.fds[0], .counted = head.size(), .limit = 0};
+    Deliverer d(f.settings, f.writer, f.log);
+    auto o = d.deliver_stream({"sender@example.org", "taro@example.test", ""}, f.mbox, head, tail);
+    REQUIRE_MESSAGE(o.ok(), o.text);
+    auto files = files_in(f.md("new"));
+    REQUIRE(files.size() == 1);
+    std::string want = "Return-Path: <sender@example.org>\nDelivered-To: taro@example.test\n"
+                       "X-Yubin-Filter: tag; rule=tag-me\nSubject: [SPAM] TAGME now\nX: y\n\n"
+                       "first body bytes " + rest;
+    CHECK(slurp(files[0]) == want);
+    CHECK(files[0].ends_with(",S=" + std::to_string(want.size())));
+    CHECK(files_in(f.md("tmp")).empty());
+    CHECK(f.sink.snapshot().back().second.find("size=" + std::to_string(head.size() + rest.size())) !=
+          std::string::npos);
+}
+
+TEST_CASE("lda: streamed: loop and junk decided before the file; quota checked on the final size") {
+    {
+        Fixture f;
+        PipeTail p("body\n");
+        maildir::StreamTail tail{.fd = p.fds[0]};
+        Deliverer d(f.settings, f.writer, f.log);
+        auto o = d.deliver_stream({"s@example.org", "taro@example.test", ""}, f.mbox,
+                                  "Received: x\nDelivered-To: taro@example.test\n\n", tail);
+        CHECK(o.dsn == "5.4.6");
+        CHECK(files_in(f.md("new")).empty());
+    }
+    {
+        Fixture f;
+        PipeTail p(std::string(5000, 'j'));
+        maildir::StreamTail tail{.fd = p.fds[0]};
+        Deliverer d(f.settings, f.writer, f.log);
+        auto o = d.deliver_stream({"s@example.org", "taro@example.test", ""}, f.mbox,
+                                  "Subject: JUNKME\n\n", tail);
+        REQUIRE_MESSAGE(o.ok(), o.text);
+        CHECK(o.folder == "Junk");
+        REQUIRE(files_in(f.md(".Junk/new")).size() == 1);
+    }
+    for (bool defer : {false, true}) {
+        CAPTURE(defer);
+        Fixture f(defer ? "lda_quota_full_action = defer\n" : "");
+        f.mbox.quota = {1000, 0};
+        PipeTail p(std::string(5000, 'q'));  // the head alone fits, the whole does not
+        maildir::StreamTail tail{.fd = p.fds[0]};
+        Deliverer d(f.settings, f.writer, f.log);
+        auto o = d.deliver_stream({"s@example.org", "taro@example.test", ""}, f.mbox,
+                                  "Subject: a\n\n", tail);
+        CHECK(o.dsn == (defer ? "4.2.2" : "5.2.2"));
+        CHECK(files_in(f.md("new")).empty());
+        CHECK(files_in(f.md("tmp")).empty());
+    }
+    {
+        Fixture f;
+        PipeTail p(std::string(5000, 'l'));
+        maildir::StreamTail tail{.fd = p.fds[0], .counted = 20, .limit = 1000};
+        Deliverer d(f.settings, f.writer, f.log);
+        auto o = d.deliver_stream({"s@example.org", "taro@example.test", ""}, f.mbox,
+                                  "Subject: a\n\n", tail);
+        CHECK(o.dsn == "5.3.4");
+        CHECK(o.text.find("message too big") != std::string::npos);
+        CHECK(files_in(f.md("new")).empty());
+        CHECK(files_in(f.md("tmp")).empty());
+    }
 }

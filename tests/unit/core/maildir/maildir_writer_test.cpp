@@ -5,8 +5,11 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <thread>
 #include <string>
 #include <vector>
+
+#include <csignal>
 
 #include "core/maildir/maildir_writer.hpp"
 #include "temp_dir.hpp"
@@ -240,4 +243,119 @@ TEST_CASE("maildir: a staged file outlives the Maildir object it was staged in")
     staged.reset();
     CHECK(entries(t.path() + "/a/tmp").empty());
     CHECK(slurp(d->path) == "x");
+}
+
+namespace {
+
+// `data` written into a pipe by a thread; returns the read end.
+struct PipeFeed {
+    int rd = -1;
+    std::thread writer;
+    explicit PipeFeed(std::string data) {
+        ::signal(SIGPIPE, SIG_IGN);  // the reader may stop early
+        int fds[2];
+        REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+        rd = fds[0];
+        writer = std::thread([w = fds[1], d = std::move(data)] {
+            std::string_view rest = d;
+            while (!rest.empty()) {
+                ssize_t n = ::write(w, rest.data(), rest.size());
+                if (n <= 0) break;  // EPIPE: the reader stopped (limit test)
+                rest.remove_prefix(static_cast<std::size_t>(n));
+            }
+            ::close(w);
+        });
+    }
+    ~PipeFeed() {
+        ::close(rd);
+        writer.join();
+    }
+};
+
+int g_splice_errno = 0;
+ssize_t failing_splice(int, loff_t*, int, loff_t*, std::size_t, unsigned) {
+    errno = g_splice_errno;
+    return -1;
+}
+
+}  // namespace
+
+TEST_CASE("maildir: stage_stream copies a pipe to EOF after the parts; the name has the final size") {
+    test::TempDir t;
+    auto md = Maildir::open(t.path() + "/Maildir", {.create = true});
+    REQUIRE(md);
+    auto w = writer();
+    std::string head = "Return-Path: <a@b.example>\nSubject: x\n\n";
+    std::string body;
+    for (int i = 0; i < 40000; ++i) body += "line " + std::to_string(i) + " \x01\xff\n";
+    PipeFeed feed(body);
+    StreamTail tail{.fd = feed.rd, .counted = 100, .limit = 0};
+    std::string_view parts[] = {head};
+    auto s = w.stage_stream(*md, parts, tail);
+    REQUIRE_MESSAGE(s, (s ? "" : s.error().what));
+    CHECK(tail.read == body.size());
+    CHECK(s->size() == head.size() + body.size());
+    CHECK(s->final_name().ends_with(",S=" + std::to_string(head.size() + body.size())));
+    auto d = w.commit_move(std::move(*s), *md);
+    REQUIRE(d);
+    CHECK(slurp(d->path) == head + body);
+    CHECK(entries(md->path() + "/tmp").empty());
+}
+
+TEST_CASE("maildir: stage_stream from a regular file (no splice) and with splice failing") {
+    test::TempDir t;
+    auto md = Maildir::open(t.path() + "/Maildir", {.create = true});
+    REQUIRE(md);
+    std::string body(300000, 'b');
+    {
+        std::ofstream(t.path() + "/in", std::ios::binary) << body;
+    }
+    UniqueFd in(::open((t.path() + "/in").c_str(), O_RDONLY | O_CLOEXEC));
+    REQUIRE(in);
+    auto w = writer();
+    StreamTail tail{.fd = in.get(), .counted = 0, .limit = 300000};  // exactly at the limit: fine
+    std::string_view parts[] = {"H: v\n\n"};
+    auto s = w.stage_stream(*md, parts, tail);
+    REQUIRE_MESSAGE(s, (s ? "" : s.error().what));
+    auto d = w.commit_move(std::move(*s), *md);
+    REQUIRE(d);
+    CHECK(slurp(d->path) == "H: v\n\n" + body);
+
+    // A disk full while splicing: Temp, nothing left anywhere.
+    for (int e : {ENOSPC, EIO}) {
+        CAPTURE(e);
+        PipeFeed feed("x\n");
+        g_splice_errno = e;
+        FileOps ops;
+        ops.splice = failing_splice;
+        auto fw = writer(ops);
+        StreamTail ft{.fd = feed.rd};
+        auto f = fw.stage_stream(*md, parts, ft);
+        REQUIRE_FALSE(f);
+        CHECK(f.error().kind == ErrorKind::Temp);
+        CHECK(entries(md->path() + "/tmp").empty());
+        CHECK(entries(md->path() + "/new").size() == 1);
+    }
+}
+
+TEST_CASE("maildir: stage_stream past the limit is Perm and leaves no file") {
+    test::TempDir t;
+    auto md = Maildir::open(t.path() + "/Maildir", {.create = true});
+    REQUIRE(md);
+    for (bool use_splice : {true, false}) {
+        CAPTURE(use_splice);
+        PipeFeed feed(std::string(2 << 20, 'z'));
+        FileOps ops;
+        if (!use_splice) ops.splice = nullptr;
+        auto w = writer(ops);
+        StreamTail tail{.fd = feed.rd, .counted = 1000, .limit = 1 << 20};
+        std::string_view parts[] = {"S: x\n\n"};
+        auto s = w.stage_stream(*md, parts, tail);
+        REQUIRE_FALSE(s);
+        CHECK(s.error().kind == ErrorKind::Perm);
+        CHECK(s.error().what.find("message too big") != std::string::npos);
+        CHECK(tail.read <= (1u << 20) - 1000 + 1);
+        CHECK(entries(md->path() + "/tmp").empty());
+        CHECK(entries(md->path() + "/new").empty());
+    }
 }
