@@ -407,6 +407,22 @@ int run(Server& server, const RunOptions& opts) {
     for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, sig);
     pthread_sigmask(SIG_UNBLOCK, &mask, nullptr);
 
+    // smfi_stop() is called from a thread of its own (it may wait up to 5 s
+    // for libmilter's listener), started now: at SIGTERM the process may be
+    // out of memory, and a thread that cannot be created would abort it.
+    int stop_pipe[2] = {-1, -1};
+    if (::pipe2(stop_pipe, O_CLOEXEC) != 0) {
+        log.fatal("pipe: {}", std::strerror(errno));
+        return 75;
+    }
+    std::thread([fd = stop_pipe[0], mask] {
+        pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+        char c = 0;
+        while (::read(fd, &c, 1) < 0 && errno == EINTR) {
+        }
+        if (c == 'S') smfi_stop();
+    }).detach();
+
     std::atomic<int> main_rc{-1};
     std::thread milter([&] {
         // Keep the signals for the main thread; libmilter blocks them in its
@@ -443,7 +459,7 @@ int run(Server& server, const RunOptions& opts) {
             } else if (c == 'T' && !stopping) {
                 log.info("stopping (signal)");
                 stopping = true;
-                std::thread([] { smfi_stop(); }).detach();
+                [[maybe_unused]] auto w = ::write(stop_pipe[1], "S", 1);
                 wake_listener(opts.listen);
             } else if (c == 'D') {
                 milter.join();

@@ -251,6 +251,7 @@ bool Session::keep_header(std::string_view name) const {
 }
 
 void Session::header(std::string_view name, std::string_view value) {
+    if (!failed_.empty()) return;  // the message gets a tempfail at EOM anyway
     header_bytes_ += name.size() + value.size() + 4;  // ": " and CRLF
     if (is_yubin_header(name)) {
         ++forged_total_;

@@ -5,25 +5,15 @@
 # malformed packets), 100 concurrent sessions, bounded memory, SIGHUP
 # changing what new connections negotiate.
 source "$(dirname "$0")/../lib/tap.sh"
-: "${YUBIN_BIN:?}"
+source "$(dirname "$0")/../lib/milter.sh"
 here=$(cd "$(dirname "$0")" && pwd)
-ctl=("$YUBIN_BIN/yubinctl" -c "$T/yubin.cf")
-export MILTER_SOCKET="unix:$T/m.sock" MT_LIB="$here/lua/common.lua"
+export MILTER_SOCKET="unix:$MILTER_SOCK" MT_LIB="$here/lua/common.lua"
 
-cat >"$T/yubin.cf" <<CF
-store = sqlite:$T/db/yubin.db
-milter_listen = unix:$T/m.sock
-milter_user = nobody
-milter_trusted_networks = 192.0.2.0/24
-CF
-"${ctl[@]}" domain add example.jp --max-message-size 20M >/dev/null
-"${ctl[@]}" user add taro@example.jp --no-password >/dev/null
-chown -R nobody "$T/db"
-
-"$YUBIN_BIN/yubin-milter" -c "$T/yubin.cf" -f 2>"$T/milter.log" &
-pid=$!
-cleanup_hooks+=("kill $pid 2>/dev/null")
-for i in $(seq 1 50); do [[ -S "$T/m.sock" ]] && break; sleep 0.1; done
+milter_config "milter_trusted_networks = 192.0.2.0/24"
+ctl domain add example.jp --max-message-size 20M >/dev/null
+ctl user add taro@example.jp --no-password >/dev/null
+milter_start || { not_ok "yubin-milter starts"; milter_log_tail; finish; exit 1; }
+pid=$milter_pid
 
 mt() {  # DESCRIPTION SCRIPT [ENV=VALUE...]
     local desc=$1 script=$2
@@ -36,7 +26,7 @@ mt "forged headers, reset on ABORT, 未承諾広告" headers.lua
 # miltertest crashes on header values over ~60 KB: a protocol-level client
 # sends the big ones.
 start=$(date +%s)
-/usr/bin/python3 "$here/milter_client.py" "unix:$T/m.sock" hostile >"$T/hostile.out" 2>&1
+/usr/bin/python3 "$here/milter_client.py" "unix:$MILTER_SOCK" hostile >"$T/hostile.out" 2>&1
 echo "# hostile messages took $(($(date +%s) - start)) s"
 check_contains "1 MB field and 100,000 fields: the ad is still found" \
     "1 MB field + 100,000 fields + ad: 550 5.7.1" "$T/hostile.out"
@@ -48,7 +38,7 @@ check_contains "50 MB body over the domain's 20 MB limit: 552 5.3.4" \
 check_contains "the connection goes on after them" "next message on the same connection: continue" \
     "$T/hostile.out"
 
-/usr/bin/python3 "$here/raw_client.py" "unix:$T/m.sock" >"$T/raw.out" 2>&1
+/usr/bin/python3 "$here/raw_client.py" "unix:$MILTER_SOCK" >"$T/raw.out" 2>&1
 check_contains "malformed packets sent" "EOM with nothing before" "$T/raw.out"
 kill -0 $pid 2>/dev/null && ok "milter survives malformed packets" || not_ok "milter died on malformed packets"
 mt "still answering after malformed packets" relay.lua

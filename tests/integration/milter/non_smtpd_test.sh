@@ -12,40 +12,20 @@
 #    submission queued, and it is delivered once the milter is back.
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/../lib/postfix.sh"
-: "${YUBIN_BIN:?}"
-ctl=("$YUBIN_BIN/yubinctl" -c "$T/yubin.cf")
+source "$(dirname "$0")/../lib/milter.sh"
 PORT=24027
-cleanup_hooks+=('[[ -z "${MILTER_KEEP:-}" ]] || cp -a "$T" "$MILTER_KEEP"')
 
-cat >"$T/yubin.cf" <<CF
-store = sqlite:$T/db/yubin.db
-milter_listen = unix:$T/milter.sock
-milter_user = nobody
-CF
-"${ctl[@]}" domain add example.jp >/dev/null
-"${ctl[@]}" user add taro@example.jp --no-password >/dev/null
-chown -R nobody "$T/db"
-mkdir -p "$T/vmail/example.jp"
-chown -R 65534:65534 "$T/vmail"
-echo "taro@example.jp example.jp/taro" >"$T/vmaps"
+milter_config
+ctl domain add example.jp >/dev/null
+ctl user add taro@example.jp --no-password >/dev/null
+milter_mailboxes taro@example.jp
 
-start_milter() {
-    rm -f "$T/milter.sock"
-    "$YUBIN_BIN/yubin-milter" -c "$T/yubin.cf" -f 2>>"$T/milter.log" &
-    milter_pid=$!
-    cleanup_hooks+=("kill $milter_pid 2>/dev/null")
-    local i
-    for i in $(seq 1 50); do [[ -S "$T/milter.sock" ]] && return 0; sleep 0.1; done
-    return 1
-}
-start_milter && ok "yubin-milter starts" || { not_ok "yubin-milter starts"; cat "$T/milter.log"; finish; exit 1; }
+milter_start && ok "yubin-milter starts" || { not_ok "yubin-milter starts"; cat "$T/milter.log"; finish; exit 1; }
 
 pf="$T/pf"
 postfix_setup "$pf" $PORT
-postfix_conf "$pf" "virtual_mailbox_domains = example.jp" \
-    "virtual_mailbox_base = $T/vmail" "virtual_mailbox_maps = texthash:$T/vmaps" \
-    "virtual_uid_maps = static:65534" "virtual_gid_maps = static:65534" \
-    "default_transport = discard" "smtpd_milters =" \
+milter_postfix_mailboxes "$pf" example.jp
+postfix_conf "$pf" "default_transport = discard" "smtpd_milters =" \
     "non_smtpd_milters = unix:$T/milter.sock" "milter_default_action = tempfail"
 postfix_start "$pf" && ok "Postfix starts" || { not_ok "Postfix starts"; finish; exit 1; }
 log=$(postfix_log "$pf")
@@ -100,7 +80,7 @@ sleep 1
 grep -q 'Subject: while down' "$mbox" && not_ok "milter down: not delivered unfiltered" \
     || ok "milter down: not delivered unfiltered"
 check_eq "milter down: the submission is still queued" "$([[ $(postfix_queue_count "$pf") -ge 1 ]] && echo yes)" yes
-start_milter && ok "yubin-milter restarts" || not_ok "yubin-milter restarts"
+milter_start && ok "yubin-milter restarts" || not_ok "yubin-milter restarts"
 # pickup retries the maildrop queue when woken by the next submission.
 submit sender@example.jp taro@example.jp "after restart" >/dev/null 2>&1
 for i in $(seq 1 300); do grep -q 'Subject: while down' "$mbox" 2>/dev/null && break; sleep 0.1; done

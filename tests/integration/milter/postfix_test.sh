@@ -16,54 +16,30 @@
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/../lib/postfix.sh"
 source "$(dirname "$0")/../lib/dovecot.sh"
-: "${YUBIN_BIN:?}"
+source "$(dirname "$0")/../lib/milter.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 probe() { /usr/bin/python3 "$here/smtp_probe.py" "$@"; }
-ctl=("$YUBIN_BIN/yubinctl" -c "$T/yubin.cf")
 CLOSED=24025
 OPEN=24026
-# MILTER_KEEP=DIR keeps a copy of the test directory (logs, queues) for debugging.
-cleanup_hooks+=('[[ -z "${MILTER_KEEP:-}" ]] || cp -a "$T" "$MILTER_KEEP"')
 
-cat >"$T/yubin.cf" <<CF
-store = sqlite:$T/db/yubin.db
-milter_listen = unix:$T/milter.sock
-milter_user = nobody
-milter_trusted_networks = 127.0.0.2/32
-milter_sender_login_mismatch = reject
-CF
-"${ctl[@]}" domain add example.jp >/dev/null
-"${ctl[@]}" domain add small.example --max-message-size 20000 >/dev/null
-"${ctl[@]}" user add taro@example.jp --no-password >/dev/null
-"${ctl[@]}" user add tiny@example.jp --no-password --max-message-size 10000 >/dev/null
-"${ctl[@]}" user add big@small.example --no-password >/dev/null
+milter_config "milter_trusted_networks = 127.0.0.2/32" "milter_sender_login_mismatch = reject"
+ctl domain add example.jp >/dev/null
+ctl domain add small.example --max-message-size 20000 >/dev/null
+ctl user add taro@example.jp --no-password >/dev/null
+ctl user add tiny@example.jp --no-password --max-message-size 10000 >/dev/null
+ctl user add big@small.example --no-password >/dev/null
 # The filter opt-out: one mailbox, and every mailbox of small.example.
-"${ctl[@]}" user add optout@example.jp --no-password --spam-filter off >/dev/null
-"${ctl[@]}" domain set small.example --spam-filter off >/dev/null
+ctl user add optout@example.jp --no-password --spam-filter off >/dev/null
+ctl domain set small.example --spam-filter off >/dev/null
 /usr/bin/python3 "$here/make_messages.py" "$T"
-chown -R nobody "$T/db"   # the milter runs as nobody and opens the store read-only
+milter_mailboxes taro@example.jp tiny@example.jp big@small.example optout@example.jp
 
-mkdir -p "$T/vmail/example.jp" "$T/vmail/small.example"
-chown -R 65534:65534 "$T/vmail"
-printf '%s\n' "taro@example.jp example.jp/taro" "tiny@example.jp example.jp/tiny" \
-    "big@small.example small.example/big" "optout@example.jp example.jp/optout" >"$T/vmaps"
-
-start_milter() {
-    "$YUBIN_BIN/yubin-milter" -c "$T/yubin.cf" -f 2>>"$T/milter.log" &
-    milter_pid=$!
-    cleanup_hooks+=("kill $milter_pid 2>/dev/null")
-    local i
-    for i in $(seq 1 50); do [[ -S "$T/milter.sock" ]] && return 0; sleep 0.1; done
-    return 1
-}
-start_milter && ok "yubin-milter starts" || { not_ok "yubin-milter starts"; cat "$T/milter.log"; finish; exit 1; }
+milter_start && ok "yubin-milter starts" || { not_ok "yubin-milter starts"; cat "$T/milter.log"; finish; exit 1; }
 
 setup_pf() {  # DIR PORT MYNETWORKS
     postfix_setup "$1" "$2"
+    milter_postfix_mailboxes "$1" example.jp small.example
     postfix_conf "$1" "mynetworks = $3" \
-        "virtual_mailbox_domains = example.jp small.example" \
-        "virtual_mailbox_base = $T/vmail" "virtual_mailbox_maps = texthash:$T/vmaps" \
-        "virtual_uid_maps = static:65534" "virtual_gid_maps = static:65534" \
         "default_transport = discard" "message_size_limit = 10240000" \
         "smtpd_milters = unix:$T/milter.sock" "milter_default_action = tempfail" \
         "recipient_delimiter = +" "smtpd_error_sleep_time = 0" \
@@ -238,7 +214,7 @@ check_contains "mixed: with the rule's name" "X-Yubin-Rule: jp-unsolicited-ad" "
 check_contains "mixed: the opted-out recipient gets it too" "X-Yubin-Spam: yes" "$optbox"
 check_contains "mixed: the log says why it was not refused" \
     "(action reject not applied: 1 of 2 recipients opted out of the filter)" "$T/milter.log"
-"${ctl[@]}" user set optout@example.jp --spam-filter inherit >/dev/null
+ctl user set optout@example.jp --spam-filter inherit >/dev/null
 check_eq "opt-out undone with yubinctl: refused again at once" \
     "$(send optout@example.jp "$T/ad-jis.eml" | cut -c1-9)" "550 5.7.1"
 : >"$mbox"

@@ -14,39 +14,23 @@
 # mail.example.test, localhost and [127.0.0.1] (mydestination / milter_local_domains).
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/../lib/postfix.sh"
-: "${YUBIN_BIN:?}"
+source "$(dirname "$0")/../lib/milter.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 probe() { /usr/bin/python3 "$here/smtp_probe.py" "$@"; }
-ctl=("$YUBIN_BIN/yubinctl" -c "$T/yubin.cf")
 PLAIN=24028
 MILTER=24029
-cleanup_hooks+=('[[ -z "${MILTER_KEEP:-}" ]] || cp -a "$T" "$MILTER_KEEP"')
 
-cat >"$T/yubin.cf" <<CF
-store = sqlite:$T/db/yubin.db
-milter_listen = unix:$T/milter.sock
-milter_user = nobody
-milter_trusted_networks = 127.0.0.2/32
-milter_local_domains = mail.example.test localhost [127.0.0.1]
-CF
-"${ctl[@]}" domain add example.jp >/dev/null
-"${ctl[@]}" user add taro@example.jp --no-password >/dev/null
-chown -R nobody "$T/db"
-mkdir -p "$T/vmail/example.jp"
-chown -R 65534:65534 "$T/vmail"
-echo "taro@example.jp example.jp/taro" >"$T/vmaps"
-
-"$YUBIN_BIN/yubin-milter" -c "$T/yubin.cf" -f -v 2>"$T/milter.log" &
-milter_pid=$!
-cleanup_hooks+=("kill $milter_pid 2>/dev/null")
-for i in $(seq 1 50); do [[ -S "$T/milter.sock" ]] && break; sleep 0.1; done
+milter_config "milter_trusted_networks = 127.0.0.2/32" \
+    "milter_local_domains = mail.example.test localhost [127.0.0.1]"
+ctl domain add example.jp >/dev/null
+ctl user add taro@example.jp --no-password >/dev/null
+milter_mailboxes taro@example.jp
+milter_start -v || { not_ok "yubin-milter starts"; milter_log_tail; finish; exit 1; }
 
 pf="$T/pf"
 postfix_setup "$pf" $PLAIN
+milter_postfix_mailboxes "$pf" example.jp
 postfix_conf "$pf" "mynetworks = 0.0.0.0/0" "mydestination = \$myhostname localhost" \
-    "virtual_mailbox_domains = example.jp" \
-    "virtual_mailbox_base = $T/vmail" "virtual_mailbox_maps = texthash:$T/vmaps" \
-    "virtual_uid_maps = static:65534" "virtual_gid_maps = static:65534" \
     "default_transport = discard" "milter_default_action = tempfail" \
     "smtpd_error_sleep_time = 0" "smtpd_soft_error_limit = 1000" "smtpd_hard_error_limit = 1000" \
     "local_recipient_maps =" "smtpd_milters ="
