@@ -115,6 +115,7 @@ Result<std::unique_ptr<App>> App::create(const config::Config& cfg, std::string 
     app->server_ = std::move(*server);
     app->server_->set_prepare(
         [self](std::span<const Request* const> batch) { self->policy_->prefetch(batch); });
+    app->server_->set_finish([self] { self->policy_->finish_batch(); });
     log.info("daemon started: listening on {}, state {}", spec->to_string(), app->state_spec_);
     return app;
 }

@@ -260,8 +260,16 @@ Policy::UserLimits Policy::user_limits(const Request& req) {
     if (!login) return out;  // a login that is no address has no mailbox
     auto st = store_.get();
     auto failed = [&](const Error& e) {
-        log_.warning("store lookup of the limits of {} failed: {}; using the yubin.cf defaults",
-                     sanitize_for_log(req.sasl_username, 100), e.what);
+        // Once per interval: a store outage must not cost a log line (and its
+        // write) per request.
+        std::int64_t now = clock_.now_ms();
+        if (now - last_limits_warning_ms_ >= kStateWarningIntervalMs) {
+            last_limits_warning_ms_ = now;
+            log_.warning(
+                "store lookup of the limits of {} failed: {}; using the yubin.cf defaults "
+                "(logged once per minute)",
+                sanitize_for_log(req.sasl_username, 100), e.what);
+        }
         if (is_temporary(e.kind)) store_.reset();
         return UserLimits{};
     };
@@ -345,6 +353,7 @@ void Policy::rate_limits(const Request& req, std::vector<CounterLimit>& limits,
 }
 
 void Policy::prefetch(std::span<const Request* const> batch) noexcept {
+    if (auto st = store_.get()) (void)(*st)->begin_read();
     try {
         std::vector<CounterLimit> limits;
         std::vector<std::pair<RateClass, const RateRule*>> origin;
@@ -356,6 +365,12 @@ void Policy::prefetch(std::span<const Request* const> batch) noexcept {
     } catch (const std::exception&) {
         // only a hint: each check then reads for itself
     }
+}
+
+void Policy::finish_batch() noexcept {
+    // The store that began the batch may be gone (reset after a failure):
+    // a new one is in no batch, and end_read() is then a no-op.
+    if (auto* st = store_.current()) st->end_read();
 }
 
 std::optional<Policy::Verdict> Policy::check_rates(const Request& req, bool count,

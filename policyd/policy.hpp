@@ -121,6 +121,8 @@ public:
     [[nodiscard]] Result<store::Store*> get();
     // Drops the connection after a Temp error, so the next get() reopens.
     void reset() { store_.reset(); }
+    // The open store or nullptr; never tries to open one.
+    [[nodiscard]] store::Store* current() const { return store_.get(); }
 
 private:
     Opener opener_;
@@ -143,7 +145,12 @@ public:
 
     // A batch of requests about to be decided (Server::set_prepare): the
     // rate counters their RCPT and DATA checks read are fetched at once.
+    // Also starts one store read snapshot for the batch (Store::begin_read:
+    // SQLite takes its read locks once per batch, not twice per request),
+    // which finish_batch() ends.
     void prefetch(std::span<const Request* const> batch) noexcept;
+    // After the batch's requests were decided (Server::set_finish).
+    void finish_batch() noexcept;
 
     [[nodiscard]] const PolicySettings& settings() const { return s_; }
 
@@ -182,6 +189,7 @@ private:
     const Clock& clock_;
     log::Logger& log_;
     std::int64_t last_state_warning_ms_ = -1'000'000'000;
+    std::int64_t last_limits_warning_ms_ = -1'000'000'000;
 };
 
 // The client address as policyd groups it: IPv4 as is (or its /24 when

@@ -255,6 +255,7 @@ void Server::answer_batch() {
         if (touched.empty() || touched.back() != id) touched.push_back(id);
     }
     batch_.clear();
+    if (finish_) finish_();
     for (std::uint64_t id : touched) {
         auto it = conns_.find(id);
         if (it == conns_.end()) continue;

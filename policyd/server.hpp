@@ -69,6 +69,8 @@ public:
     // backend may fetch what they will read in one round trip.
     using Prepare = std::function<void(std::span<const Request* const>)>;
     void set_prepare(Prepare p) { prepare_ = std::move(p); }
+    // Called after the handler answered every request of a batch.
+    void set_finish(std::function<void()> f) { finish_ = std::move(f); }
     void set_options(const ServerOptions& o) { opts_ = o; }
     [[nodiscard]] std::size_t connections() const { return conns_.size(); }
 
@@ -91,6 +93,7 @@ private:
     ServerOptions opts_;
     Handler handler_;
     Prepare prepare_;
+    std::function<void()> finish_;
     std::vector<std::pair<std::uint64_t, Request>> batch_;  // completed, not yet answered
     log::Logger& log_;
     std::uint64_t next_id_ = 3;  // 0, 1, 2 tag the listener, wakeup and signal fds
