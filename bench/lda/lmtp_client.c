@@ -1,9 +1,12 @@
 /* An LMTP client for the benchmark, doing what Postfix's lmtp(8) does on a
  * cached connection: LHLO once, then per message MAIL, RCPT, DATA pipelined
  * in one write, the dot-stuffed CRLF message, one reply per recipient.
+ * With C connections (Postfix's lmtp(8) delivers over several in parallel,
+ * up to the destination concurrency limit) a process per connection sends
+ * its share of the N messages; all connect and greet before the clock starts.
  * Prints messages/s, the peak RSS (kB) of the server process(es) and the
  * number of messages not answered 250.
- * usage: lmtp_client SOCKET N MESSAGE_FILE RCPT PID [children]
+ * usage: lmtp_client SOCKET N MESSAGE_FILE RCPT PID [children|self] [C]
  *   PID: the server's pid; with "children", the largest VmHWM among PID's
  *   children (Dovecot forks an lmtp process per connection). */
 #include <dirent.h>
@@ -12,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -110,34 +114,63 @@ int main(int argc, char** argv) {
     memcpy(wire + w, ".\r\n", 3);
     w += 3;
 
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    strncpy(sa.sun_path, argv[1], sizeof sa.sun_path - 1);
-    if (connect(fd, (struct sockaddr*)&sa, sizeof sa) != 0) { perror("connect"); return 2; }
-    if (reply(fd) != 220) return 3;
-    const char* lhlo = "LHLO bench.example\r\n";
-    if (send_all(fd, lhlo, strlen(lhlo)) || reply(fd) != 250) return 3;
-
-    char cmds[1024];
-    int cl = snprintf(cmds, sizeof cmds, "MAIL FROM:<a@example.org>\r\nRCPT TO:<%s>\r\nDATA\r\n", argv[4]);
+    int conns = argc > 7 ? atoi(argv[7]) : 1;
+    if (conns < 1) conns = 1;
+    int go[2], done[2];
+    if (pipe(go) || pipe(done)) return 2;
+    for (int c = 0; c < conns; ++c) {
+        if (fork() != 0) continue;
+        close(go[1]);
+        close(done[0]);
+        int mine = n / conns + (c < n % conns);
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        strncpy(sa.sun_path, argv[1], sizeof sa.sun_path - 1);
+        if (connect(fd, (struct sockaddr*)&sa, sizeof sa) != 0) { perror("connect"); _exit(2); }
+        if (reply(fd) != 220) _exit(3);
+        const char* lhlo = "LHLO bench.example\r\n";
+        if (send_all(fd, lhlo, strlen(lhlo)) || reply(fd) != 250) _exit(3);
+        char cmds[1024];
+        int cl = snprintf(cmds, sizeof cmds, "MAIL FROM:<a@example.org>\r\nRCPT TO:<%s>\r\nDATA\r\n", argv[4]);
+        char x;
+        if (write(done[1], "r", 1) != 1 || read(go[0], &x, 1) < 0) _exit(4);  /* ready; wait for go */
+        int failures = 0;
+        for (int i = 0; i < mine; ++i) {
+            if (send_all(fd, cmds, (size_t)cl)) _exit(4);
+            int m = reply(fd), r = reply(fd), d = reply(fd);
+            if (m != 250 || r != 250 || d != 354) {
+                fprintf(stderr, "message %d: MAIL %d RCPT %d DATA %d\n", i, m, r, d);
+                _exit(4);
+            }
+            if (send_all(fd, wire, w)) _exit(4);
+            if (reply(fd) != 250) ++failures;
+        }
+        send_all(fd, "QUIT\r\n", 6);
+        (void)reply(fd);
+        close(fd);
+        _exit(failures > 250 ? 250 : failures);
+    }
+    close(go[0]);
+    close(done[1]);
+    for (int c = 0; c < conns; ++c) {
+        char x;
+        if (read(done[0], &x, 1) != 1) return 4;
+    }
     int failures = 0;
     struct timespec a, b;
+    long peak = 0;
     clock_gettime(CLOCK_MONOTONIC, &a);
-    for (int i = 0; i < n; ++i) {
-        if (send_all(fd, cmds, (size_t)cl)) return 4;
-        int m = reply(fd), r = reply(fd), d = reply(fd);
-        if (m != 250 || r != 250 || d != 354) {
-            fprintf(stderr, "message %d: MAIL %d RCPT %d DATA %d\n", i, m, r, d);
-            return 4;
-        }
-        if (send_all(fd, wire, w)) return 4;
-        if (reply(fd) != 250) ++failures;
+    close(go[1]);  /* go */
+    int st;
+    while (wait(&st) > 0) {
+        if (!WIFEXITED(st) || WEXITSTATUS(st) > 250) return 4;
+        failures += WEXITSTATUS(st);
+        /* The server's high-water mark while connections are still open
+         * (Dovecot's lmtp processes exit when theirs closes). */
+        long h = children ? children_hwm_kb(server) : hwm_kb(server);
+        if (h > peak) peak = h;
     }
     clock_gettime(CLOCK_MONOTONIC, &b);
-    long peak = children ? children_hwm_kb(server) : hwm_kb(server);
-    send_all(fd, "QUIT\r\n", 6);
-    (void)reply(fd);
-    close(fd);
     double s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
     printf("%.1f %ld %d\n", n / s, peak, failures);
     return failures ? 1 : 0;
