@@ -29,7 +29,10 @@
 # alone / Postfix + milter, per message) is the throughput a CPU-bound
 # server keeps.
 #
-# Usage (root): YUBIN_BIN=build-rel/bin bench/milter/run.sh [MESSAGES] [ROUNDS] [SIZE]
+# Usage (root): YUBIN_BIN=build-rel/bin bench/milter/run.sh [MESSAGES] [ROUNDS] [SIZE] [PER_SESSION]
+# PER_SESSION "many": each session sends its messages over one connection
+# (smtp-source -d), which leaves out the cost of connecting and negotiating;
+# default "one": one message per connection, as most of an MX's mail comes.
 # Ports 24525-24528. Run it in scripts/isolated.
 set -u
 : "${YUBIN_BIN:?set YUBIN_BIN to the directory holding yubin-milter and yubinctl}"
@@ -39,6 +42,9 @@ source "$here/../../tests/integration/lib/postfix.sh"
 MESSAGES=${1:-400}
 ROUNDS=${2:-12}
 SIZE=${3:-4096}
+PER_SESSION=${4:-one}
+reuse=()
+[[ $PER_SESSION == many ]] && reuse=(-d)
 SINK=24526
 declare -A PORT=([none]=24525 [yubin]=24527 [python]=24528)
 CONFIGS=(none yubin python)
@@ -93,7 +99,7 @@ run() {  # CONFIG -> messages/s (0 if a message was lost)
     local start end before after
     before=$(grep -c ' status=sent' "$T/pf/log/postfix.log")
     start=$(date +%s%N)
-    smtp-source -s 8 -m "$MESSAGES" -l "$SIZE" -f sender@client.example.net -t taro@example.jp \
+    smtp-source "${reuse[@]}" -s 8 -m "$MESSAGES" -l "$SIZE" -f sender@client.example.net -t taro@example.jp \
         127.0.0.1:"${PORT[$1]}" >"$T/source.out" 2>&1
     end=$(date +%s%N)
     postfix_wait_queue_empty "$T/pf" 600
@@ -158,7 +164,8 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 
 echo
-echo "$MESSAGES x $SIZE-byte messages per run, 8 sessions, $ROUNDS interleaved rounds"
+echo "$MESSAGES x $SIZE-byte messages per run, 8 sessions, messages per connection: $PER_SESSION," \
+    "$ROUNDS interleaved rounds"
 printf '%-7s %28s   %s\n' "" "msg/s median [q1-q3] min-max" "ratio to none per round: median [q1-q3] min-max"
 for c in "${CONFIGS[@]}"; do
     read -r m q1 q3 lo hi < <(echo ${rate[$c]} | tr ' ' '\n' | stats)
