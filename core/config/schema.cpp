@@ -41,6 +41,10 @@ constexpr auto kSchema = std::to_array<Param>({
     {"authd_socket_group", Type::String, "postfix", 0, 0, "",
      "Group of yubin-authd's unix sockets (mode 0660): the Postfix processes that look up tables "
      "and check passwords must be in it; empty = leave root's group."},
+    {"authd_socketmap_cache_size", Type::Int, "10000", 0, 1000000, "",
+     "Socketmap replies each yubin-authd event loop keeps (OK and NOTFOUND, each at most 512 "
+     "bytes); they are dropped whenever anything commits a change to the SQLite store, so a "
+     "change is seen by the next request; 0 = no cache."},
     {"authd_socketmap_listen", Type::Listen, "unix:/var/spool/postfix/private/yubin-authd", 0, 0,
      "",
      "Where yubin-authd serves Postfix socketmap tables (socketmap:unix:PATH:NAME); unix:PATH or "

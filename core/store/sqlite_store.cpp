@@ -390,6 +390,12 @@ void SqliteStore::end_read() {
     (void)exec("ROLLBACK");
 }
 
+std::optional<std::uint64_t> SqliteStore::data_version() {
+    auto q = prepare("PRAGMA data_version");
+    if (!q || q->step() != SQLITE_ROW) return std::nullopt;
+    return static_cast<std::uint64_t>(q->int64(0));
+}
+
 Result<bool> SqliteStore::domain_exists(std::string_view name) {
     auto n = count("SELECT count(*) FROM domains WHERE name = ?", name);
     if (!n) return fail(n.error());

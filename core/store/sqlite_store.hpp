@@ -66,6 +66,7 @@ public:
     Status transaction(const std::function<Status(Store&)>& body) override;
     Status begin_read() override;
     void end_read() override;
+    std::optional<std::uint64_t> data_version() override;
 
     // PRAGMA integrity_check; Internal with SQLite's report unless "ok".
     [[nodiscard]] Status check_integrity();

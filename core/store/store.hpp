@@ -150,6 +150,14 @@ public:
     // The default does nothing; end_read() without a batch does nothing.
     virtual Status begin_read() { return {}; }
     virtual void end_read() {}
+
+    // For callers that cache answers: a number that changes whenever another
+    // connection commits a change to the store (SQLite's PRAGMA
+    // data_version); inside a read batch, the one of the batch's snapshot
+    // (reading it takes the snapshot). Changes made through this Store object
+    // itself do not count. nullopt when the backend has no such number (then
+    // nothing may be cached) or it cannot be read.
+    virtual std::optional<std::uint64_t> data_version() { return std::nullopt; }
 };
 
 // The local part of `address` cut before its first delimiter character (one

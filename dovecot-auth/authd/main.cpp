@@ -28,8 +28,9 @@
 //      authd_socketmap_listen, authd_saslauthd_listen, authd_socket_group,
 //      authd_user, authd_idle_timeout, authd_request_timeout,
 //      authd_max_connections, authd_socketmap_max_request,
-//      authd_socketmap_threads, authd_auth_workers, store, store_busy_timeout, recipient_delimiter,
-//      password_scheme, syslog_name, syslog_facility.
+//      authd_socketmap_threads, authd_socketmap_cache_size, authd_auth_workers,
+//      store, store_busy_timeout, recipient_delimiter, password_scheme,
+//      syslog_name, syslog_facility.
 // EXIT STATUS
 //      0 stopped by SIGTERM/SIGINT; 64 usage error; 71 a socket could not be
 //      created or privileges not dropped; 78 configuration error.
@@ -175,6 +176,7 @@ int run(const daemon::CommonOptions& opts) {
     limits.max_connections = static_cast<std::size_t>(cfg->get_int("authd_max_connections"));
     limits.auth_workers = static_cast<std::size_t>(cfg->get_int("authd_auth_workers"));
     limits.socketmap_threads = static_cast<std::size_t>(cfg->get_int("authd_socketmap_threads"));
+    limits.socketmap_cache = static_cast<std::size_t>(cfg->get_int("authd_socketmap_cache_size"));
     raise_fd_limit(limits.max_connections, log);
 
     UniqueFd socketmap_fd, saslauthd_fd;

@@ -151,9 +151,10 @@ private:
 
 // One event loop: its io_context, its store and its socketmap service.
 struct Loop {
-    Loop(const StoreFactory& stores, std::string delimiter, log::Logger& log)
+    Loop(const StoreFactory& stores, std::string delimiter, log::Logger& log,
+         std::size_t cache_entries)
         : source(stores.open, kStoreRetry, {}, stores.identity),
-          socketmap(source, std::move(delimiter), log) {}
+          socketmap(source, std::move(delimiter), log, cache_entries) {}
     StoreSource source;
     SocketmapService socketmap;
     bool batch_open = false;
@@ -184,7 +185,7 @@ struct Server::Impl {
          SaslauthdVerifier verifier)
         : log(l), limits(lim), pool(stores, std::move(verifier), lim.auth_workers, lim.auth_queue) {
         for (std::size_t i = 0; i < std::max<std::size_t>(1, lim.socketmap_threads); ++i)
-            loops.push_back(std::make_unique<Loop>(stores, delimiter, log));
+            loops.push_back(std::make_unique<Loop>(stores, delimiter, log, lim.socketmap_cache));
     }
 
     log::Logger& log;

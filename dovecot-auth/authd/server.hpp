@@ -44,6 +44,7 @@ struct ServerLimits {
     std::size_t max_connections = 1000;
     std::size_t auth_workers = 2;
     std::size_t socketmap_threads = 1;
+    std::size_t socketmap_cache = 10000;  // replies kept per loop (ReplyCache); 0 = none
     std::size_t auth_queue = 256;  // waiting saslauthd requests; more are closed (temp failure)
 };
 

@@ -39,6 +39,7 @@ Result<store::Store*> StoreSource::get() {
         return fail(last_error_);
     }
     store_ = std::move(*s);
+    ++generation_;
     opened_identity_ = std::move(id);
     last_check_ = now;
     return store_.get();
@@ -219,6 +220,16 @@ Result<std::string> lookup_sender_login(store::Store& s, std::string_view key,
 
 std::string SocketmapService::answer(std::string_view request) {
     ++stats_.requests;
+    const bool cache = cache_usable();
+    if (cache) {
+        if (const std::string* hit = cache_.find(request)) {
+            ++stats_.cached;
+            if (log_.verbose())
+                log_.debug("socketmap {}: {} (cached)", sanitize_for_log(request, 100),
+                           sanitize_for_log(*hit, 200));
+            return *hit;
+        }
+    }
     Reply r;
     auto sp = request.find(' ');
     if (sp == std::string_view::npos) {
@@ -226,22 +237,52 @@ std::string SocketmapService::answer(std::string_view request) {
     } else {
         r = lookup(request.substr(0, sp), request.substr(sp + 1));
     }
+    std::string reply = format_reply(r);
     if (r.kind == ReplyKind::Temp) {
         ++stats_.temp;
+        cache_state_ = CacheState::Off;  // the store was dropped: no snapshot to trust
         log_.warning("socketmap {}: TEMP {}", sanitize_for_log(request, 100), r.text);
-    } else if (log_.verbose()) {  // not even formatted otherwise: this is the hot path
-        log_.debug("socketmap {}: {}", sanitize_for_log(request, 100),
-                   sanitize_for_log(format_reply(r), 200));
+        return reply;
     }
-    return format_reply(r);
+    if (log_.verbose())  // not even formatted otherwise: this is the hot path
+        log_.debug("socketmap {}: {}", sanitize_for_log(request, 100),
+                   sanitize_for_log(reply, 200));
+    // (A store reopened in the middle of the batch answered from another
+    // snapshot: not cached under this one's version.)
+    if (cache && (r.kind == ReplyKind::Ok || r.kind == ReplyKind::NotFound) &&
+        source_.generation() == cache_generation_)
+        cache_.insert(request, reply);
+    return reply;
+}
+
+bool SocketmapService::cache_usable() {
+    if (cache_state_ != CacheState::Unchecked) return cache_state_ == CacheState::Usable;
+    cache_state_ = CacheState::Off;
+    auto* s = source_.current();
+    if (s == nullptr) return false;
+    // Read in the batch's transaction, this takes its snapshot: the version
+    // and every lookup of the batch see the same state of the store.
+    auto v = s->data_version();
+    if (!v) {
+        cache_.clear();
+        return false;
+    }
+    cache_generation_ = source_.generation();
+    cache_.validate(ReplyCache::Version{cache_generation_, *v});
+    cache_state_ = CacheState::Usable;
+    return true;
 }
 
 void SocketmapService::begin_batch() {
     auto s = source_.get();
-    if (s) (void)(*s)->begin_read();
+    if (!s) return;
+    // Without a batch transaction the version would not belong to the
+    // lookups' snapshot: then no cache.
+    if ((*s)->begin_read() && cache_.enabled()) cache_state_ = CacheState::Unchecked;
 }
 
 void SocketmapService::end_batch() {
+    cache_state_ = CacheState::Off;
     // The store that began the batch may be gone (reset after a failure) or
     // replaced (a new one is not in a batch): end_read() is then a no-op.
     if (auto* s = source_.current()) s->end_read();

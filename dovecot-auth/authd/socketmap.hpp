@@ -37,6 +37,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -45,6 +47,7 @@
 #include "core/log/logger.hpp"
 #include "core/store/store.hpp"
 #include "core/util/result.hpp"
+#include "dovecot-auth/authd/reply_cache.hpp"
 
 namespace yubin::authd {
 
@@ -69,6 +72,9 @@ public:
     [[nodiscard]] Result<store::Store*> get();
     // The open store, if any, without opening or checking anything.
     [[nodiscard]] store::Store* current() const { return store_.get(); }
+    // Counts the stores opened: a different number is a different handle
+    // (whose data_version() starts afresh).
+    [[nodiscard]] std::uint64_t generation() const { return generation_; }
     // Drop the open store (after it answered Temp or Internal).
     void reset();
     // Replace the opener (SIGHUP with a new store spec) and close the store.
@@ -82,6 +88,7 @@ private:
     std::string opened_identity_;
     std::chrono::steady_clock::time_point last_check_{};
     std::unique_ptr<store::Store> store_;
+    std::uint64_t generation_ = 0;
     bool tried_ = false;
     std::chrono::steady_clock::time_point last_try_{};
     Error last_error_{};
@@ -113,15 +120,28 @@ struct Reply {
 struct SocketmapStats {
     std::uint64_t requests = 0;
     std::uint64_t temp = 0;
+    std::uint64_t cached = 0;  // answered from the reply cache
 };
 
 // Answers one request payload ("name key") with one reply payload. Resets the
 // StoreSource when the store fails, logs TEMP answers as warnings and each
 // lookup at debug level.
+//
+// Inside a batch, OK and NOTFOUND replies are kept in a ReplyCache of
+// cache_entries entries (0 = none) and a repeated request is answered from
+// it, as long as the store's data_version, read in the batch's snapshot at
+// its first lookup, is the one the cache was filled under: a change committed
+// before a request arrived is seen by it, with or without the cache. A store
+// without a data_version (LDAP: it has its own cache) is never cached here,
+// nor is a lookup outside a batch.
 class SocketmapService {
 public:
-    SocketmapService(StoreSource& source, std::string recipient_delimiter, log::Logger& log)
-        : source_(source), delimiters_(std::move(recipient_delimiter)), log_(log) {}
+    SocketmapService(StoreSource& source, std::string recipient_delimiter, log::Logger& log,
+                     std::size_t cache_entries = 0)
+        : source_(source),
+          delimiters_(std::move(recipient_delimiter)),
+          log_(log),
+          cache_(cache_entries) {}
 
     [[nodiscard]] std::string answer(std::string_view request);
     // Brackets the requests of one event-loop round: they are answered from
@@ -131,16 +151,24 @@ public:
     // ignored: the lookups then fail or succeed on their own.
     void begin_batch();
     void end_batch();
-    void set_recipient_delimiter(std::string d) { delimiters_ = std::move(d); }
+    void set_recipient_delimiter(std::string d) {
+        delimiters_ = std::move(d);
+        cache_.clear();
+    }
     [[nodiscard]] const SocketmapStats& stats() const { return stats_; }
 
 private:
     Reply lookup(std::string_view map, std::string_view key);
+    // At the first request of a batch: may the cache answer in this batch?
+    bool cache_usable();
 
     StoreSource& source_;
     std::string delimiters_;
     log::Logger& log_;
     SocketmapStats stats_;
+    ReplyCache cache_;
+    std::uint64_t cache_generation_ = 0;  // the store handle the cache answers for
+    enum class CacheState { Unchecked, Usable, Off } cache_state_ = CacheState::Off;
 };
 
 }  // namespace yubin::authd

@@ -144,7 +144,17 @@ wait_count hanako@example.com 2 && ok "domain alias delivered" || not_ok "domain
 # A new user works at once: no postmap, no reload.
 reply=$(rcpt_reply saburo@example.com)
 [[ $reply == *"550 5.1.1"* ]] && ok "saburo unknown before yubinctl" || not_ok "saburo before: '$reply'"
+# authd caches NOTFOUND as well as OK (authd_socketmap_cache_size): asked
+# often enough that every event loop has cached the NOTFOUND, the answer
+# must still turn OK with the commit.
+before=
+for i in 1 2 3 4 5 6; do before+="[$(q saburo@example.com mailbox)]"; done
+check_eq "saburo NOTFOUND on every lookup before yubinctl" "$before" "[][][][][][]"
 "${ctl[@]}" user add saburo@example.com --password-stdin <<<'saburo-pw' >/dev/null
+after=
+for i in 1 2 3 4 5 6; do after+="[$(q saburo@example.com mailbox)]"; done
+check_eq "saburo OK on every lookup right after yubinctl user add" "$after" \
+    "$(for i in 1 2 3 4 5 6; do printf '[example.com/saburo/Maildir/]'; done)"
 check_status "mail to the new user accepted at once" 0 swaks --server 127.0.0.1 --port "$PORT" \
     --from a@remote.example --to saburo@example.com --body "welcome"
 wait_count saburo@example.com 1 && ok "new user delivered" || not_ok "new user delivery"

@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "core/log/logger.hpp"
 #include "core/log/sink.hpp"
@@ -84,6 +87,65 @@ public:
     Result<std::vector<store::Alias>> list_aliases(std::string_view) override { return down(); }
     Result<std::vector<std::string>> alias_targets(std::string_view) override { return down(); }
     Status transaction(const std::function<Status(Store&)>&) override { return down(); }
+};
+
+// A real store that can be made to fail (every lookup Temp) and to hide its
+// data_version (as a backend without one, such as LDAP, does).
+class FlakyStore final : public store::Store {
+public:
+    FlakyStore(std::unique_ptr<store::Store> inner, const bool& down, const bool& versioned)
+        : inner_(std::move(inner)), down_(down), versioned_(versioned) {}
+    Status add_domain(const store::Domain& d) override { return inner_->add_domain(d); }
+    Status update_domain(const store::Domain& d) override { return inner_->update_domain(d); }
+    Status delete_domain(std::string_view n, bool c) override {
+        return inner_->delete_domain(n, c);
+    }
+    Result<store::Domain> get_domain(std::string_view n) override {
+        if (down_) return DownStore::down();
+        return inner_->get_domain(n);
+    }
+    Result<std::vector<store::Domain>> list_domains() override { return inner_->list_domains(); }
+    Status add_mailbox(const store::Mailbox& m) override { return inner_->add_mailbox(m); }
+    Status update_mailbox(const store::Mailbox& m) override { return inner_->update_mailbox(m); }
+    Status set_password(std::string_view a, std::string_view h) override {
+        return inner_->set_password(a, h);
+    }
+    Status delete_mailbox(std::string_view a) override { return inner_->delete_mailbox(a); }
+    Result<store::Mailbox> get_mailbox(std::string_view a) override {
+        ++mailbox_reads;
+        if (down_) return DownStore::down();
+        return inner_->get_mailbox(a);
+    }
+    Result<std::vector<store::Mailbox>> list_mailboxes(std::string_view d) override {
+        return inner_->list_mailboxes(d);
+    }
+    Status add_alias(const store::Alias& a) override { return inner_->add_alias(a); }
+    Status delete_alias(std::string_view s, std::string_view t) override {
+        return inner_->delete_alias(s, t);
+    }
+    Result<std::vector<store::Alias>> list_aliases(std::string_view d) override {
+        return inner_->list_aliases(d);
+    }
+    Result<std::vector<std::string>> alias_targets(std::string_view s) override {
+        if (down_) return DownStore::down();
+        return inner_->alias_targets(s);
+    }
+    Status transaction(const std::function<Status(Store&)>& body) override {
+        return inner_->transaction(body);
+    }
+    Status begin_read() override { return inner_->begin_read(); }
+    void end_read() override { inner_->end_read(); }
+    std::optional<std::uint64_t> data_version() override {
+        if (!versioned_) return std::nullopt;
+        return inner_->data_version();
+    }
+
+    static inline int mailbox_reads = 0;  // over every instance
+
+private:
+    std::unique_ptr<store::Store> inner_;
+    const bool& down_;
+    const bool& versioned_;
 };
 
 }  // namespace
@@ -341,7 +403,13 @@ TEST_CASE("socketmap: a batch answers from one snapshot taken at its first looku
                                      store::StoreOptions{.read_only = true});
         },
         std::chrono::milliseconds(0));
-    SocketmapService svc(source, "+", log);
+    // The same with and without the reply cache.
+    std::size_t cache_size = 0;
+    SUBCASE("without a reply cache") {}
+    SUBCASE("with a reply cache") {
+        cache_size = 100;
+    }
+    SocketmapService svc(source, "+", log, cache_size);
 
     // Committed after begin but before the first lookup: seen.
     svc.begin_batch();
@@ -393,4 +461,139 @@ TEST_CASE("socketmap: a store outage inside a batch is TEMP and the batch ends c
     svc.end_batch();
     down = false;
     CHECK(svc.answer("domain example.com") == "OK example.com");
+}
+
+namespace {
+
+// A service over FlakyStore handles on dir's store, with a reply cache.
+struct CachedService {
+    explicit CachedService(const TempDir& dir, std::size_t cache = 100)
+        : source(
+              [this, path = dir.file("s.db")]() -> Result<std::unique_ptr<store::Store>> {
+                  auto s =
+                      store::open_store("sqlite:" + path, store::StoreOptions{.read_only = true});
+                  if (!s) return fail(s.error());
+                  return std::unique_ptr<store::Store>(
+                      std::make_unique<FlakyStore>(std::move(*s), down, versioned));
+              },
+              std::chrono::milliseconds(0)),
+          svc(source, "+", log, cache) {}
+    // One event-loop pass with one request.
+    std::string ask(std::string_view request) {
+        svc.begin_batch();
+        auto r = svc.answer(request);
+        svc.end_batch();
+        return r;
+    }
+    bool down = false;
+    bool versioned = true;
+    log::MemorySink sink;
+    log::Logger log{sink};
+    StoreSource source;
+    SocketmapService svc;
+};
+
+}  // namespace
+
+TEST_CASE("socketmap cache: repeated lookups are answered without the store") {
+    TempDir dir;
+    auto writer = populated(dir);
+    CachedService c(dir);
+    FlakyStore::mailbox_reads = 0;
+    CHECK(c.ask("mailbox taro@example.com") == "OK example.com/taro/Maildir/");
+    const int reads = FlakyStore::mailbox_reads;
+    CHECK(reads > 0);
+    CHECK(c.ask("mailbox taro@example.com") == "OK example.com/taro/Maildir/");
+    CHECK(FlakyStore::mailbox_reads == reads);
+    CHECK(c.ask("mailbox nobody@example.com") == "NOTFOUND ");
+    const int reads2 = FlakyStore::mailbox_reads;
+    CHECK(c.ask("mailbox nobody@example.com") == "NOTFOUND ");  // NOTFOUND is cached too
+    CHECK(FlakyStore::mailbox_reads == reads2);
+    c.svc.begin_batch();
+    CHECK(c.svc.answer("alias info@example.com") == "OK taro@example.com,hanako@example.com");
+    CHECK(c.svc.answer("alias info@example.com") == "OK taro@example.com,hanako@example.com");
+    CHECK(c.svc.answer("sender_login info@example.com") ==
+          "OK Taro@example.com,hanako@example.com");
+    CHECK(c.svc.answer("domain example.com") == "OK example.com");
+    CHECK(c.svc.answer("domain example.com") == "OK example.com");
+    CHECK(c.svc.answer("nomap x").starts_with("PERM "));
+    CHECK(c.svc.answer("nomap x").starts_with("PERM "));  // not cached, answered again
+    c.svc.end_batch();
+    CHECK(FlakyStore::mailbox_reads > reads2);  // the alias map read mailboxes once
+    CHECK(c.svc.stats().cached == 4);
+    // Outside a batch (no snapshot to check the version in): the store.
+    const int reads3 = FlakyStore::mailbox_reads;
+    CHECK(c.svc.answer("mailbox taro@example.com") == "OK example.com/taro/Maildir/");
+    CHECK(FlakyStore::mailbox_reads > reads3);
+    CHECK(c.svc.stats().cached == 4);
+}
+
+TEST_CASE("socketmap cache: a commit by another connection drops it; the next request sees it") {
+    TempDir dir;
+    auto writer = populated(dir);
+    CachedService c(dir);
+    // NOTFOUND, cached, turns OK with the commit (as after yubinctl user add).
+    CHECK(c.ask("mailbox new@example.com") == "NOTFOUND ");
+    CHECK(c.ask("mailbox new@example.com") == "NOTFOUND ");
+    CHECK(c.ask("alias new@example.com") == "OK postmaster@example.com");  // the catch-all
+    CHECK(c.ask("alias new@example.com") == "OK postmaster@example.com");
+    CHECK(c.ask("sender_login new@example.com") == "NOTFOUND ");
+    CHECK(c.svc.stats().cached == 2);
+    REQUIRE(writer->add_mailbox({.address = "new@example.com"}));
+    CHECK(c.ask("mailbox new@example.com") == "OK example.com/new/Maildir/");
+    CHECK(c.ask("alias new@example.com") == "NOTFOUND ");  // a mailbox now
+    CHECK(c.ask("sender_login new@example.com") == "OK new@example.com");
+    CHECK(c.svc.stats().cached == 2);
+    CHECK(c.ask("mailbox new@example.com") == "OK example.com/new/Maildir/");
+    CHECK(c.svc.stats().cached == 3);
+    // OK turns NOTFOUND: a disabled domain, a deleted mailbox.
+    CHECK(c.ask("domain old.example") == "OK old.example");
+    CHECK(c.ask("domain old.example") == "OK old.example");
+    REQUIRE(writer->update_domain({.name = "old.example", .active = false}));
+    CHECK(c.ask("domain old.example") == "NOTFOUND ");
+    REQUIRE(writer->delete_mailbox("new@example.com"));
+    CHECK(c.ask("mailbox new@example.com") == "NOTFOUND ");
+    // A change of recipient_delimiter (SIGHUP) drops it too.
+    CHECK(c.ask("mailbox taro+x@example.com") == "OK example.com/taro/Maildir/");
+    CHECK(c.ask("mailbox taro+x@example.com") == "OK example.com/taro/Maildir/");
+    c.svc.set_recipient_delimiter("");
+    CHECK(c.ask("mailbox taro+x@example.com") == "NOTFOUND ");
+}
+
+TEST_CASE("socketmap cache: TEMP is never cached; a reopened store starts afresh") {
+    TempDir dir;
+    auto writer = populated(dir);
+    CachedService c(dir);
+    CHECK(c.ask("mailbox taro@example.com") == "OK example.com/taro/Maildir/");
+    c.down = true;
+    c.svc.begin_batch();
+    CHECK(c.svc.answer("mailbox hanako@example.com").starts_with("TEMP "));
+    c.down = false;
+    // Same batch, the store dropped and reopened: asked again, not from the
+    // cache (neither the TEMP nor the earlier OK, from the old handle).
+    const auto cached = c.svc.stats().cached;
+    CHECK(c.svc.answer("mailbox hanako@example.com") == "OK example.com/hanako/Maildir/");
+    CHECK(c.svc.answer("mailbox taro@example.com") == "OK example.com/taro/Maildir/");
+    CHECK(c.svc.stats().cached == cached);
+    c.svc.end_batch();
+    c.down = true;
+    CHECK(c.ask("mailbox taro@example.com").starts_with("TEMP "));
+    CHECK(c.ask("mailbox taro@example.com").starts_with("TEMP "));  // asked the store again
+    c.down = false;
+    CHECK(c.ask("mailbox taro@example.com") == "OK example.com/taro/Maildir/");
+    CHECK(c.svc.stats().cached == cached);
+    CHECK(c.svc.stats().temp == 3);
+}
+
+TEST_CASE("socketmap cache: a store without a data_version is never cached") {
+    TempDir dir;
+    auto writer = populated(dir);
+    CachedService c(dir);
+    c.versioned = false;
+    for (int i = 0; i < 3; ++i)
+        CHECK(c.ask("mailbox taro@example.com") == "OK example.com/taro/Maildir/");
+    CHECK(c.svc.stats().cached == 0);
+    CachedService off(dir, 0);  // authd_socketmap_cache_size = 0
+    for (int i = 0; i < 3; ++i) CHECK(off.ask("domain example.com") == "OK example.com");
+    CHECK(off.svc.stats().cached == 0);
 }
