@@ -26,12 +26,16 @@ using StoreOpener =
 
 class StoreBackend final : public LmtpBackend {
 public:
+    // dir_sync: shared by the daemon's connections (group commit of the
+    // fsync of new/); may be null.
     StoreBackend(SnapshotSource source, StoreOpener open_store, maildir::UniqueNamer namer,
-                 log::Logger& log)
+                 log::Logger& log, maildir::DirSync* dir_sync = nullptr)
         : source_(std::move(source)),
           open_store_(std::move(open_store)),
           writer_(std::move(namer)),
-          log_(log) {}
+          log_(log) {
+        writer_.share_dir_sync(dir_sync);
+    }
 
     // Takes the current snapshot if it is not the one in use, opening the
     // store it names. On failure the previous snapshot stays (if any).

@@ -279,6 +279,9 @@ int run_lmtp(const Options& opts, const config::Config& cfg, lda::Settings setti
     so.max_connections = static_cast<std::size_t>(cfg.get_int("lda_lmtp_max_connections"));
     SnapshotHolder holder(
         std::make_shared<const lda::Snapshot>(lda::Snapshot{cfg, std::move(settings)}));
+    // One fsync of a new/ serves every connection that renamed into it
+    // before the fsync began (maildir/dir_sync.hpp).
+    maildir::DirSync dir_sync;
     auto factory = [&]() -> std::unique_ptr<lda::LmtpBackend> {
         // The thread id: unique among live threads and processes, as the
         // Maildir name's P<pid> field must be.
@@ -286,7 +289,7 @@ int run_lmtp(const Options& opts, const config::Config& cfg, lda::Settings setti
         auto backend = std::make_unique<lda::StoreBackend>(
             [&holder] { return holder.get(); },
             [](const config::Config& c) { return store::open_store(c.get("store"), store_options(c)); },
-            maildir::UniqueNamer(so.hostname, tid), log);
+            maildir::UniqueNamer(so.hostname, tid), log, &dir_sync);
         if (auto st = backend->refresh(); !st) {
             log.error("store: {}", st.error().what);
             return nullptr;

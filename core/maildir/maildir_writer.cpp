@@ -170,7 +170,9 @@ Result<Delivered> MaildirWriter::commit(const StagedFile& file, const Maildir& d
         name = namer_.next(file.size_);
     }
     Delivered d{name, dst.path() + "/new/" + name, file.size_};
-    if (auto st = fsync_dir(ops_, dst.new_fd(), dst.path() + "/new"); !st) {
+    auto st = dir_sync_ ? dir_sync_->sync(dst.new_fd(), dst.path() + "/new", ops_.fsync)
+                        : fsync_dir(ops_, dst.new_fd(), dst.path() + "/new");
+    if (!st) {
         // Not known to be durable: take it back so the sender retries.
         ::unlinkat(dst.new_fd(), name.c_str(), 0);
         return fail(st.error());

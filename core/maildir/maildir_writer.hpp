@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/maildir/dir_sync.hpp"
 #include "core/maildir/maildir.hpp"
 #include "core/maildir/unique_name.hpp"
 #include "core/util/result.hpp"
@@ -92,6 +93,11 @@ public:
     explicit MaildirWriter(UniqueNamer namer, FileOps ops = {})
         : namer_(std::move(namer)), ops_(ops) {}
 
+    // The fsync of new/ after a rename goes through `sync` (group commit
+    // with the other writers sharing it; dir_sync.hpp). It must outlive
+    // this writer. nullptr: an fsync of our own each time.
+    void share_dir_sync(DirSync* sync) { dir_sync_ = sync; }
+
     // Steps 1-2: the concatenation of `parts` into md's tmp/.
     [[nodiscard]] Result<StagedFile> stage(const Maildir& md,
                                            std::span<const std::string_view> parts);
@@ -129,6 +135,7 @@ private:
 
     UniqueNamer namer_;
     FileOps ops_;
+    DirSync* dir_sync_ = nullptr;
 };
 
 }  // namespace yubin::maildir
