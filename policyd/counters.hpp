@@ -68,6 +68,8 @@ public:
         (void)limits;
         (void)now_ms;
     }
+    // Whether prefetch() does anything (else callers need not build its list).
+    [[nodiscard]] virtual bool prefetches() const { return false; }
 
     // Greylisting of one triplet key: unknown -> recorded, Defer for delay;
     // seen before but too early -> Defer; within the retry window (or already

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <charconv>
 #include <exception>
 #include <limits>
 
@@ -14,6 +15,7 @@ namespace yubin::policyd {
 namespace {
 
 constexpr std::int64_t kStateWarningIntervalMs = 60'000;
+constexpr std::size_t kMaxCachedLimits = 10'000;
 
 Mode parse_mode(const std::string& v) {
     if (v == "off") return Mode::Off;
@@ -103,6 +105,7 @@ Result<store::Store*> StoreHandle::get() {
         return fail(ErrorKind::Temp, "store unavailable: " + last_error_);
     }
     store_ = std::move(*s);
+    ++opened_;
     return store_.get();
 }
 
@@ -256,6 +259,9 @@ Policy::UserLimits Policy::user_limits(const Request& req) {
     UserLimits out;
     if (req.sasl_username.empty()) return out;
     if (s_.rate_mode == Mode::Off && s_.recipient_limit_mode == Mode::Off) return out;
+    if (cache_on_)
+        if (auto it = limits_cache_.find(req.sasl_username); it != limits_cache_.end())
+            return it->second;
     auto login = store::parse_address(req.sasl_username);
     if (!login) return out;  // a login that is no address has no mailbox
     auto st = store_.get();
@@ -291,6 +297,10 @@ Policy::UserLimits Policy::user_limits(const Request& req) {
         else  // written around yubinctl (LDAP): the defaults, and say so
             log_.warning("rate_limit of {} in the store: {}; using policyd_rate_sasl_user",
                          sanitize_for_log(req.sasl_username, 100), rules.error().what);
+    }
+    if (cache_on_) {
+        if (limits_cache_.size() >= kMaxCachedLimits) limits_cache_.clear();
+        limits_cache_.emplace(req.sasl_username, out);
     }
     return out;
 }
@@ -343,17 +353,35 @@ void Policy::rate_limits(const Request& req, std::vector<CounterLimit>& limits,
             std::int64_t amount = r.kind == RateRule::Kind::Messages     ? 1
                                   : r.kind == RateRule::Kind::Recipients ? rcpts
                                                                          : bytes;
-            limits.push_back(CounterLimit{"r:" + std::string(class_name(cls)) + ":" + id + ":" +
-                                              std::string(store::kind_name(r.kind)) + ":" +
-                                              std::to_string(r.window_s),
-                                          r.window_s * 1000, r.max, amount});
+            // "r:CLASS:ID:KIND:WINDOW", built in place (every request builds several).
+            std::string_view cname = class_name(cls), kname = store::kind_name(r.kind);
+            char num[24];
+            auto end = std::to_chars(num, num + sizeof num, r.window_s).ptr;
+            std::string key;
+            key.reserve(6 + cname.size() + id.size() + kname.size() + (end - num));
+            key.append("r:").append(cname).append(":").append(id).append(":");
+            key.append(kname).append(":").append(num, end);
+            limits.push_back(CounterLimit{std::move(key), r.window_s * 1000, r.max, amount});
             origin.emplace_back(cls, &r);
         }
     }
 }
 
 void Policy::prefetch(std::span<const Request* const> batch) noexcept {
-    if (auto st = store_.get()) (void)(*st)->begin_read();
+    cache_on_ = false;
+    if (auto st = store_.get()) {
+        (void)(*st)->begin_read();
+        // The batch's snapshot: cached limits stay valid while nothing changed.
+        if (auto v = (*st)->data_version()) {
+            if (store_.generation() != cache_generation_ || *v != cache_version_) {
+                limits_cache_.clear();
+                cache_generation_ = store_.generation();
+                cache_version_ = *v;
+            }
+            cache_on_ = true;
+        }
+    }
+    if (!counters_.prefetches()) return;
     try {
         std::vector<CounterLimit> limits;
         std::vector<std::pair<RateClass, const RateRule*>> origin;
@@ -368,6 +396,7 @@ void Policy::prefetch(std::span<const Request* const> batch) noexcept {
 }
 
 void Policy::finish_batch() noexcept {
+    cache_on_ = false;
     // The store that began the batch may be gone (reset after a failure):
     // a new one is in no batch, and end_read() is then a no-op.
     if (auto* st = store_.current()) st->end_read();

@@ -29,6 +29,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/config/config.hpp"
@@ -123,6 +124,8 @@ public:
     void reset() { store_.reset(); }
     // The open store or nullptr; never tries to open one.
     [[nodiscard]] store::Store* current() const { return store_.get(); }
+    // Changes whenever get() opens a new connection.
+    [[nodiscard]] std::uint64_t generation() const { return opened_; }
 
 private:
     Opener opener_;
@@ -131,6 +134,7 @@ private:
     std::int64_t next_try_ms_ = 0;
     std::unique_ptr<store::Store> store_;
     std::string last_error_;
+    std::uint64_t opened_ = 0;
 };
 
 class Policy {
@@ -190,6 +194,15 @@ private:
     log::Logger& log_;
     std::int64_t last_state_warning_ms_ = -1'000'000'000;
     std::int64_t last_limits_warning_ms_ = -1'000'000'000;
+    // user_limits() of SASL users, used only between prefetch() and
+    // finish_batch() and only while the store's data_version() says nothing
+    // changed since they were read (a yubinctl change applies from the next
+    // batch on, as without the cache); emptied when it reaches
+    // kMaxCachedLimits entries.
+    std::unordered_map<std::string, UserLimits> limits_cache_;
+    std::uint64_t cache_generation_ = 0;
+    std::uint64_t cache_version_ = 0;
+    bool cache_on_ = false;
 };
 
 // The client address as policyd groups it: IPv4 as is (or its /24 when

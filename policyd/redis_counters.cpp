@@ -149,6 +149,8 @@ private:
     // One MGET for the counters of a whole batch of requests (one round trip
     // instead of one per request); check_only() answers from it when it has
     // every key it needs. An error leaves nothing: each check then asks Redis.
+    bool prefetches() const override { return true; }
+
     void prefetch(std::span<const CounterLimit> limits, std::int64_t now_ms) override {
         std::lock_guard lock(mu_);
         cached_.clear();

@@ -51,9 +51,30 @@ constexpr auto kAttrs = std::to_array<Attr>({
 });
 static_assert(kAttrs.size() <= 64, "seen_ bit set holds 64 attributes");
 
+// The attributes grouped by name length: a lookup compares only the names
+// of its length (at most six), not all of them (this runs for every line).
+constexpr std::size_t kMaxNameLen = 32;
+struct ByLength {
+    std::array<std::uint8_t, kAttrs.size()> index{};     // attribute indices, by length
+    std::array<std::uint8_t, kMaxNameLen + 2> start{};  // per length: first slot in index
+};
+constexpr ByLength kByLength = [] {
+    ByLength t;
+    std::size_t n = 0;
+    for (std::size_t len = 0; len <= kMaxNameLen; ++len) {
+        t.start[len] = static_cast<std::uint8_t>(n);
+        for (std::size_t i = 0; i < kAttrs.size(); ++i)
+            if (kAttrs[i].name.size() == len) t.index[n++] = static_cast<std::uint8_t>(i);
+    }
+    t.start[kMaxNameLen + 1] = static_cast<std::uint8_t>(n);
+    return t;
+}();
+static_assert(kByLength.start[kMaxNameLen + 1] == kAttrs.size(), "a name longer than kMaxNameLen");
+
 int find_attr(std::string_view name) {
-    for (std::size_t i = 0; i < kAttrs.size(); ++i)
-        if (kAttrs[i].name == name) return static_cast<int>(i);
+    if (name.size() > kMaxNameLen) return -1;
+    for (std::size_t k = kByLength.start[name.size()]; k < kByLength.start[name.size() + 1]; ++k)
+        if (kAttrs[kByLength.index[k]].name == name) return kByLength.index[k];
     return -1;
 }
 
@@ -109,7 +130,9 @@ RequestParser::Step RequestParser::feed(std::string_view data) {
         std::size_t nl_at = rest.find('\n');
         std::size_t nul_at = rest.substr(0, std::min(nl_at, rest.size())).find('\0');
         std::size_t at = std::min({over_at, nl_at, nul_at, rest.size()});
-        line_.append(rest.data(), at);
+        // A line that is whole in `data` is parsed where it is, without a copy.
+        bool direct = line_.empty() && at < rest.size();
+        if (!direct) line_.append(rest.data(), at);
         bytes_ += at;
         i += at;
         if (at == rest.size()) break;
@@ -123,14 +146,14 @@ RequestParser::Step RequestParser::feed(std::string_view data) {
             fail("NUL byte in request");
             return {Status::Error, i};
         }
-        if (!finish_line()) return {Status::Error, i};
+        if (!finish_line(direct ? rest.substr(0, at) : std::string_view(line_)))
+            return {Status::Error, i};
         if (complete_) return {Status::Complete, i};
     }
     return {Status::NeedMore, i};
 }
 
-bool RequestParser::finish_line() {
-    std::string_view line = line_;
+bool RequestParser::finish_line(std::string_view line) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) {
         if (attributes_ == 0) return fail("empty request");
@@ -163,23 +186,39 @@ bool RequestParser::finish_line() {
 }
 
 Request RequestParser::take() {
-    Request r = std::move(current_);
-    current_ = Request{};
+    Request r;
+    take_into(r);
+    return r;
+}
+
+void RequestParser::take_into(Request& out) {
+    // Member by member: both sides keep their strings' buffers, so a server
+    // that recycles `out` allocates nothing per request once warm.
+    for (const auto& a : kAttrs) {
+        (out.*(a.member)).swap(current_.*(a.member));
+        (current_.*(a.member)).clear();
+    }
     line_.clear();
     bytes_ = 0;
     attributes_ = 0;
     seen_ = 0;
     complete_ = false;
-    return r;
 }
 
 std::string format_reply(std::string_view action) {
     std::string out;
-    out.reserve(action.size() + 9);
-    out += "action=";
-    for (char c : action) out.push_back(c == '\r' || c == '\n' ? ' ' : c);
-    out += "\n\n";
+    append_reply(out, action);
     return out;
+}
+
+void append_reply(std::string& out, std::string_view action) {
+    std::size_t at = out.size();
+    out.reserve(at + action.size() + 9);
+    out += "action=";
+    out += action;
+    for (std::size_t i = at + 7; i < out.size(); ++i)
+        if (out[i] == '\r' || out[i] == '\n') out[i] = ' ';
+    out += "\n\n";
 }
 
 }  // namespace yubin::policyd

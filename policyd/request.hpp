@@ -96,12 +96,14 @@ public:
     Step feed(std::string_view data);
     // The finished request; the parser is then ready for the next one.
     Request take();
+    // The same into `out` (overwriting it), reusing its buffers.
+    void take_into(Request& out);
     [[nodiscard]] const std::string& error() const { return error_; }
     // True while part of a request has been received (for idle-close logs).
     [[nodiscard]] bool in_request() const { return bytes_ > 0; }
 
 private:
-    bool finish_line();
+    bool finish_line(std::string_view line);
     bool fail(std::string why);
 
     ParserLimits limits_;
@@ -118,5 +120,7 @@ private:
 // "action=<action>\n\n". The action must be one line; any CR/LF in it is
 // replaced with a space so a reply can never be split.
 [[nodiscard]] std::string format_reply(std::string_view action);
+// The same appended to `out`.
+void append_reply(std::string& out, std::string_view action);
 
 }  // namespace yubin::policyd

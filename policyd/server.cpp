@@ -29,6 +29,7 @@ constexpr std::uint64_t kSignalTag = 2;
 constexpr std::size_t kReadChunk = 16384;
 constexpr int kMaxAcceptsPerWakeup = 256;
 constexpr int kMaxReadsPerWakeup = 4;  // fairness between busy connections
+constexpr std::size_t kKeptBatchSlots = 256;
 
 std::int64_t steady_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -225,7 +226,10 @@ void Server::on_readable(Conn& c, std::int64_t now) {
                 throw std::runtime_error("");
             }
             if (step.status == RequestParser::Status::Complete) {
-                batch_.emplace_back(c.id, c.parser.take());
+                if (batch_len_ == batch_.size()) batch_.emplace_back();
+                auto& slot = batch_[batch_len_++];
+                slot.first = c.id;
+                c.parser.take_into(slot.second);
                 ++c.unanswered;
                 c.last_active = now;
                 idle_order_.splice(idle_order_.end(), idle_order_, c.idle_pos);
@@ -238,25 +242,27 @@ void Server::on_readable(Conn& c, std::int64_t now) {
 // Answers the requests that completed in this wakeup, in arrival order, and
 // sends the replies: one prepare() for all of them first.
 void Server::answer_batch() {
-    if (batch_.empty()) return;
+    if (batch_len_ == 0) return;
+    std::span<std::pair<std::uint64_t, Request>> batch(batch_.data(), batch_len_);
     if (prepare_) {
-        std::vector<const Request*> reqs;
-        reqs.reserve(batch_.size());
-        for (const auto& [id, req] : batch_) reqs.push_back(&req);
-        prepare_(reqs);
+        batch_reqs_.clear();
+        for (const auto& [id, req] : batch) batch_reqs_.push_back(&req);
+        prepare_(batch_reqs_);
     }
-    std::vector<std::uint64_t> touched;
-    for (auto& [id, req] : batch_) {
+    touched_.clear();
+    for (auto& [id, req] : batch) {
         auto it = conns_.find(id);
         if (it == conns_.end()) continue;  // closed since: its answer has no reader
         Conn& c = *it->second;
-        c.out += format_reply(handler_(req));
+        append_reply(c.out, handler_(req));
         if (c.unanswered > 0) --c.unanswered;
-        if (touched.empty() || touched.back() != id) touched.push_back(id);
+        if (touched_.empty() || touched_.back() != id) touched_.push_back(id);
     }
-    batch_.clear();
+    batch_len_ = 0;
+    // A burst of pipelined requests must not pin its memory for good.
+    if (batch_.size() > kKeptBatchSlots) batch_.resize(kKeptBatchSlots);
     if (finish_) finish_();
-    for (std::uint64_t id : touched) {
+    for (std::uint64_t id : touched_) {
         auto it = conns_.find(id);
         if (it == conns_.end()) continue;
         Conn& c = *it->second;

@@ -94,7 +94,12 @@ private:
     Handler handler_;
     Prepare prepare_;
     std::function<void()> finish_;
-    std::vector<std::pair<std::uint64_t, Request>> batch_;  // completed, not yet answered
+    // Completed requests not yet answered: the first batch_len_ slots. The
+    // slots stay for the next batch (their strings keep their buffers).
+    std::vector<std::pair<std::uint64_t, Request>> batch_;
+    std::size_t batch_len_ = 0;
+    std::vector<const Request*> batch_reqs_;  // answer_batch()'s scratch
+    std::vector<std::uint64_t> touched_;     // answer_batch()'s scratch
     log::Logger& log_;
     std::uint64_t next_id_ = 3;  // 0, 1, 2 tag the listener, wakeup and signal fds
     std::unordered_map<std::uint64_t, std::unique_ptr<Conn>> conns_;

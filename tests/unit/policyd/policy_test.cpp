@@ -175,6 +175,43 @@ TEST_CASE("policyd: per-user and per-domain overrides from the store") {
     CHECK(w.logged("using the yubin.cf defaults"));
 }
 
+TEST_CASE("policyd: limits cached within batches follow a store change from the next batch on") {
+    World w(make_memory_counters(1000));
+    w.configure([](PolicySettings& s) {
+        s.rates[0] = rules("messages:100/1h");
+        s.quota_mode = Mode::Off;
+        s.sender_login_mode = Mode::Off;
+    });
+    auto batch = [&](const Request& r) {
+        const Request* p = &r;
+        w.policy->prefetch({&p, 1});
+        auto a = w.policy->decide(r);
+        auto again = w.policy->decide(r);  // the same batch: the same answer
+        w.policy->finish_batch();
+        CHECK(a == again);
+        return a;
+    };
+    auto data = req("DATA", "taro@example.com", "taro@example.com", "", "192.0.2.1", 5);
+    auto set_limit = [&](std::int64_t n) {  // what yubinctl user set does, from outside
+        auto rw = store::open_store("sqlite:" + w.db, {});
+        REQUIRE(rw);
+        auto m = *(*rw)->get_mailbox("taro@example.com");
+        m.recipient_limit = n;
+        REQUIRE((*rw)->update_mailbox(m));
+    };
+    CHECK(batch(data) == "DUNNO");
+    CHECK(batch(data) == "DUNNO");
+    set_limit(3);
+    CHECK(batch(data) == "REJECT 5.5.3 Too many recipients (at most 3 per message)");
+    CHECK(batch(data).starts_with("REJECT 5.5.3"));
+    set_limit(0);  // inherit: no limit
+    CHECK(batch(data) == "DUNNO");
+    // The store reopened after an outage: nothing cached from the old one.
+    set_limit(4);
+    w.store->reset();
+    CHECK(batch(data) == "REJECT 5.5.3 Too many recipients (at most 4 per message)");
+}
+
 namespace {
 
 class DownCounters final : public Counters {

@@ -144,6 +144,33 @@ TEST_CASE("store: sqlite data persists and a read-only store can read but not wr
     CHECK(outcome(ro->get_mailbox("taro@example.com")) == "ok");
 }
 
+TEST_CASE("store: sqlite data_version changes when another connection commits") {
+    TempDir dir;
+    const std::string file = dir.file("store.db");
+    auto rw = must_open(file);
+    add_domains(*rw, {"example.com"});
+    auto ro = must_open(file, StoreOptions{.read_only = true});
+    auto v1 = ro->data_version();
+    REQUIRE(v1.has_value());
+    CHECK(ro->data_version() == v1);  // nothing changed
+    REQUIRE(ro->begin_read());
+    CHECK(ro->data_version() == v1);
+    ro->end_read();
+    add_mailboxes(*rw, {"taro@example.com"});
+    auto v2 = ro->data_version();
+    REQUIRE(v2.has_value());
+    CHECK(v2 != v1);
+    // Inside a read batch: the batch's snapshot, taken by the first read.
+    REQUIRE(ro->begin_read());
+    CHECK(ro->data_version() == v2);
+    add_mailboxes(*rw, {"hanako@example.com"});
+    CHECK(ro->data_version() == v2);
+    CHECK(kind(ro->get_mailbox("hanako@example.com")) == "not found");
+    ro->end_read();
+    CHECK(ro->data_version() != v2);
+    CHECK(outcome(ro->get_mailbox("hanako@example.com")) == "ok");
+}
+
 TEST_CASE("store: sqlite outages are Temp, never NotFound") {
     TempDir dir;
     struct Case { const char* name; std::string path; bool read_only; };
