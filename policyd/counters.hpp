@@ -71,6 +71,14 @@ public:
     // Whether prefetch() does anything (else callers need not build its list).
     [[nodiscard]] virtual bool prefetches() const { return false; }
 
+    // A backend may answer a check_and_add(..., add = true) from what
+    // prefetch() read (plus the adds queued since, so later checks see
+    // them) and queue its adds instead of waiting for them; flush() sends
+    // what is queued (one round trip for a whole batch) and waits for it.
+    // Called after the batch's replies went out. Temp when the adds could not
+    // be made (they are then lost: the state store is down). No-op by default.
+    [[nodiscard]] virtual Status flush() { return {}; }
+
     // Greylisting of one triplet key: unknown -> recorded, Defer for delay;
     // seen before but too early -> Defer; within the retry window (or already
     // passed and used within max_age) -> Pass and remembered for max_age; a

@@ -385,10 +385,15 @@ void Policy::prefetch(std::span<const Request* const> batch) noexcept {
     try {
         std::vector<CounterLimit> limits;
         std::vector<std::pair<RateClass, const RateRule*>> origin;
+        // END-OF-MESSAGE too: the backend may then check those from what it
+        // read and queue their adds (Counters::flush()).
         if (s_.rate_mode != Mode::Off && batch.size() > 1)
             for (const Request* r : batch)
-                if (r->protocol_state == "RCPT" || r->protocol_state == "DATA")
-                    rate_limits(*r, limits, origin, nullptr);
+                if (r->protocol_state == "RCPT" || r->protocol_state == "DATA" ||
+                    r->protocol_state == "END-OF-MESSAGE") {
+                    const UserLimits user = user_limits(*r);
+                    rate_limits(*r, limits, origin, &user);
+                }
         counters_.prefetch(limits, clock_.now_ms());
     } catch (const std::exception&) {
         // only a hint: each check then reads for itself
@@ -397,6 +402,11 @@ void Policy::prefetch(std::span<const Request* const> batch) noexcept {
 
 void Policy::finish_batch() noexcept {
     cache_on_ = false;
+    try {
+        if (auto st = counters_.flush(); !st) (void)state_failure(st.error());
+    } catch (const std::exception&) {
+        // logging failed: nothing else to do
+    }
     // The store that began the batch may be gone (reset after a failure):
     // a new one is in no batch, and end_read() is then a no-op.
     if (auto* st = store_.current()) st->end_read();

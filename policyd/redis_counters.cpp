@@ -96,6 +96,7 @@ public:
     Result<CheckResult> check_and_add(std::span<const CounterLimit> limits, std::int64_t now_ms,
                                       bool add) override {
         if (!add) return check_only(limits, now_ms);
+        if (auto r = check_and_queue(limits, now_ms)) return *r;
         std::vector<std::string> keys, args;
         args.push_back(add ? "1" : "0");
         for (const auto& l : limits) {
@@ -139,8 +140,88 @@ public:
         return GreylistResult{GreylistResult::Verdict::Defer, (r->second + 999) / 1000, false};
     }
 
+    Status flush() override {
+        std::lock_guard lock(mu_);
+        return flush_locked();
+    }
+
 private:
     using Pair = std::pair<std::int64_t, std::int64_t>;
+
+    // flush() with mu_ held; also before any command that reads counters,
+    // so that it sees the adds queued before it.
+    Status flush_locked() {
+        if (queued_.empty()) return {};
+        std::vector<std::vector<std::string>> queued;
+        queued.swap(queued_);
+        if (!ctx_) return fail(ErrorKind::Temp, "redis " + where() + ": not connected");
+        for (const auto& argv : queued) {
+            std::vector<const char*> ptrs;
+            std::vector<std::size_t> lens;
+            for (const auto& a : argv) {
+                ptrs.push_back(a.data());
+                lens.push_back(a.size());
+            }
+            if (redisAppendCommandArgv(ctx_.get(), static_cast<int>(argv.size()), ptrs.data(),
+                                       lens.data()) != REDIS_OK)
+                return lost();
+        }
+        std::optional<Error> error;
+        for (std::size_t i = 0; i < queued.size(); ++i) {
+            void* raw = nullptr;
+            if (redisGetReply(ctx_.get(), &raw) != REDIS_OK || raw == nullptr) return lost();
+            Reply r(static_cast<redisReply*>(raw));
+            if (r->type == REDIS_REPLY_ERROR && !error)
+                error = Error{ErrorKind::Temp,
+                              "redis: " + sanitize_for_log(std::string_view(r->str, r->len), 200)};
+        }
+        if (error) return fail(*error);
+        return {};
+    }
+
+    // The connection failed in the middle of a pipeline: unusable.
+    Status lost() {
+        last_error_ = ctx_->errstr;
+        ctx_.reset();
+        return fail(ErrorKind::Temp, "redis " + where() + ": " + last_error_);
+    }
+
+    // check_and_add(add) answered from prefetch()'s values when it has every
+    // counter: the adds are queued for flush() (INCRBY and PEXPIRE of each
+    // current-window key, what the script does after its check; each is
+    // atomic, and no Lua runs for them) and counted in those values for the
+    // batch's later checks. nullopt: ask Redis now (check and add in one
+    // script). Between hosts the check is then as old as the batch's MGET:
+    // hosts that share a limit may overshoot it by what their batches in
+    // flight add at once.
+    std::optional<CheckResult> check_and_queue(std::span<const CounterLimit> limits,
+                                               std::int64_t now_ms) {
+        std::lock_guard lock(mu_);
+        if (cached_.empty() || !ctx_) return std::nullopt;
+        std::vector<std::unordered_map<std::string, std::int64_t>::iterator> cur;
+        cur.reserve(limits.size());
+        std::optional<CheckResult> over;
+        for (std::size_t i = 0; i < limits.size(); ++i) {
+            const auto& l = limits[i];
+            std::int64_t bucket = now_ms / l.window_ms;
+            std::string base = std::string(kKeyPrefix) + l.key + ":";
+            auto c = cached_.find(base + std::to_string(bucket));
+            auto p = cached_.find(base + std::to_string(bucket - 1));
+            if (c == cached_.end() || p == cached_.end()) return std::nullopt;
+            std::int64_t est = window_estimate(p->second, c->second, l.window_ms, now_ms);
+            if (!over && est + l.amount > l.max) over = CheckResult{true, i, est};
+            cur.push_back(c);
+        }
+        if (over) return over;
+        for (std::size_t i = 0; i < limits.size(); ++i) {
+            const auto& l = limits[i];
+            if (l.amount == 0) continue;
+            queued_.push_back({"INCRBY", cur[i]->first, std::to_string(l.amount)});
+            queued_.push_back({"PEXPIRE", cur[i]->first, std::to_string(2 * l.window_ms)});
+            cur[i]->second += l.amount;
+        }
+        return CheckResult{};
+    }
 
     // A check that adds nothing (RCPT, DATA: most requests) only reads: one
     // MGET of every counter, the estimate computed here as the memory
@@ -153,6 +234,7 @@ private:
 
     void prefetch(std::span<const CounterLimit> limits, std::int64_t now_ms) override {
         std::lock_guard lock(mu_);
+        (void)flush_locked();
         cached_.clear();
         if (limits.empty() || !ctx_) return;
         std::vector<std::string> argv{"MGET"};
@@ -211,6 +293,7 @@ private:
             argv.push_back(base + std::to_string(bucket - 1));
         }
         std::lock_guard lock(mu_);
+        (void)flush_locked();  // a failure is the next command's too
         Result<Reply> r = fail(ErrorKind::Temp, "redis: not tried");
         for (int attempt = 0; attempt < 2; ++attempt) {
             bool reused = ctx_ != nullptr;
@@ -287,6 +370,7 @@ private:
     Result<Pair> eval(std::string& sha, std::string_view script,
                       const std::vector<std::string>& keys, const std::vector<std::string>& args) {
         std::lock_guard lock(mu_);
+        (void)flush_locked();
         for (int attempt = 0; attempt < 2; ++attempt) {
             // A connection that served earlier requests may have been closed
             // by a Redis restart since: its first failure is retried at once
@@ -337,6 +421,7 @@ private:
     std::int64_t timeout_ms_;
     Context ctx_;
     std::unordered_map<std::string, std::int64_t> cached_;  // prefetch(): key -> value
+    std::vector<std::vector<std::string>> queued_;         // adds for flush(): commands
     std::string rate_sha_, grey_sha_;
     std::chrono::steady_clock::time_point next_connect_{};
     std::string last_error_;

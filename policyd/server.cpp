@@ -261,7 +261,6 @@ void Server::answer_batch() {
     batch_len_ = 0;
     // A burst of pipelined requests must not pin its memory for good.
     if (batch_.size() > kKeptBatchSlots) batch_.resize(kKeptBatchSlots);
-    if (finish_) finish_();
     for (std::uint64_t id : touched_) {
         auto it = conns_.find(id);
         if (it == conns_.end()) continue;
@@ -278,6 +277,9 @@ void Server::answer_batch() {
             close_conn(id);
         }
     }
+    // After the replies went out: what it does (queued state updates) does
+    // not delay them.
+    if (finish_) finish_();
 }
 
 void Server::expire_idle(std::int64_t now) {

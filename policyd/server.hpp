@@ -69,7 +69,8 @@ public:
     // backend may fetch what they will read in one round trip.
     using Prepare = std::function<void(std::span<const Request* const>)>;
     void set_prepare(Prepare p) { prepare_ = std::move(p); }
-    // Called after the handler answered every request of a batch.
+    // Called after the handler answered every request of a batch and the
+    // replies were written.
     void set_finish(std::function<void()> f) { finish_ = std::move(f); }
     void set_options(const ServerOptions& o) { opts_ = o; }
     [[nodiscard]] std::size_t connections() const { return conns_.size(); }

@@ -167,3 +167,50 @@ TEST_CASE("policyd: Redis address syntax") {
         CHECK(r.error().kind == ErrorKind::Config);
     }
 }
+
+TEST_CASE("policyd: Redis adds answered from a prefetch are queued until flush()") {
+    TempDir dir;
+    RedisServer redis(dir.path());
+    auto c = redis_counters(redis.spec());
+    auto other_host = redis_counters(redis.spec());
+    std::int64_t now = 1'700'000'000'000;
+    CounterLimit a{"r:test:q:messages:60", 60000, 2, 1};
+    CounterLimit b{"r:test:r:messages:60", 60000, 10, 1};
+    REQUIRE(c->check_and_add({&a, 1}, now, true));  // not prefetched: at once
+    std::vector<CounterLimit> batch{a, b};
+    c->prefetch(batch, now);
+    auto queued = c->check_and_add({&a, 1}, now, true);
+    REQUIRE(queued);
+    CHECK_FALSE(queued->over);
+    // The batch's later checks count the queued add; over: nothing queued.
+    auto over = c->check_and_add({&a, 1}, now, true);
+    REQUIRE(over);
+    CHECK(over->over);
+    CHECK(over->current == 2);
+    // Not sent yet: another host still sees 1.
+    auto seen = other_host->check_and_add({&a, 1}, now, false);
+    REQUIRE(seen);
+    CHECK_FALSE(seen->over);
+    REQUIRE(c->flush());
+    seen = other_host->check_and_add({&a, 1}, now, false);
+    REQUIRE(seen);
+    CHECK(seen->over);
+    CHECK(seen->current == 2);
+    CHECK(c->flush());  // nothing queued
+    // A command that reads counters sends the queued adds first.
+    c->prefetch(batch, now);
+    REQUIRE(c->check_and_add({&b, 1}, now, true));
+    CounterLimit b_alone{"r:test:r:messages:60", 60000, 1, 1};
+    c->prefetch({}, now);
+    auto direct = c->check_and_add({&b_alone, 1}, now, false);
+    REQUIRE(direct);
+    CHECK(direct->over);
+    CHECK(direct->current == 1);
+    // Redis gone before flush(): Temp (the add is lost, logged by the caller).
+    c->prefetch(batch, now);
+    REQUIRE(c->check_and_add({&b, 1}, now, true));
+    redis.stop();
+    auto lost = c->flush();
+    REQUIRE_FALSE(lost);
+    CHECK(lost.error().kind == ErrorKind::Temp);
+}
