@@ -560,6 +560,12 @@ void Server::run(daemon::Signals* signals, std::function<void()> on_reload) {
     impl_->shutdown();  // the other loops, when the first stopped on its own
     for (auto& t : threads) t.join();
     impl_->pool.stop();
+    for (std::size_t i = 0; i < impl_->loops.size(); ++i) {
+        const auto& st = impl_->loops[i]->socketmap.stats();
+        if (st.requests > 0)
+            impl_->log.info("socketmap loop {}: {} requests, {} answered from the cache, {} TEMP",
+                            i, st.requests, st.cached, st.temp);
+    }
 }
 
 void Server::stop() {
