@@ -15,27 +15,14 @@
 #include "core/log/logger.hpp"
 #include "core/log/sink.hpp"
 #include "core/store/store.hpp"
+#include "unit/temp_dir.hpp"
 
 using namespace yubin;
 using namespace yubin::authd;
 
 namespace {
 
-class TempDir {
-public:
-    TempDir() {
-        char tmpl[] = "/tmp/yubin-authd-test.XXXXXX";
-        REQUIRE(::mkdtemp(tmpl) != nullptr);
-        path_ = tmpl;
-    }
-    ~TempDir() { std::filesystem::remove_all(path_); }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    [[nodiscard]] std::string file(const std::string& name) const { return path_ + "/" + name; }
-
-private:
-    std::string path_;
-};
+using test::TempDir;
 
 // example.com with taro, hanako, a disabled jiro; off.example disabled with
 // saburo; aliases: info -> taro, hanako; sales -> info@example.com (external

@@ -14,20 +14,13 @@
 #include <openssl/x509v3.h>
 
 #include "ctl/cert.hpp"
+#include "unit/temp_dir.hpp"
 
 using namespace yubin::ctl;
 namespace fs = std::filesystem;
 
 namespace {
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/yubin-cert-test.XXXXXX";
-        REQUIRE(::mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
+using yubin::test::TempDir;
 mode_t mode_of(const fs::path& p) {
     struct stat st {};
     REQUIRE(::stat(p.c_str(), &st) == 0);
@@ -50,8 +43,8 @@ X509* load_cert(const fs::path& p) {
 CertOptions options(const TempDir& d, KeyType type = KeyType::Ec) {
     CertOptions o;
     o.hosts = {"mail.example.jp", "imap.example.jp", "192.0.2.25"};
-    o.key_path = d.path / "mail.key";
-    o.cert_path = d.path / "mail.crt";
+    o.key_path = fs::path(d.path()) / "mail.key";
+    o.cert_path = fs::path(d.path()) / "mail.crt";
     o.type = type;
     o.rsa_bits = 2048;  // quick; the default is 3072
     o.days = 90;
@@ -130,7 +123,7 @@ TEST_CASE("cert: existing files are refused without --force and replaced with it
 TEST_CASE("cert: a symlink at the key path is never followed") {
     TempDir d;
     auto o = options(d);
-    fs::path victim = d.path / "victim";
+    fs::path victim = fs::path(d.path()) / "victim";
     { std::ofstream(victim) << "precious\n"; }
     fs::create_symlink(victim, o.key_path);
     CHECK_FALSE(make_cert(o));
@@ -146,11 +139,11 @@ TEST_CASE("cert: certificate signing request") {
     TempDir d;
     auto o = options(d);
     o.cert_path.clear();
-    o.csr_path = d.path / "mail.csr";
+    o.csr_path = fs::path(d.path()) / "mail.csr";
     auto files = make_cert(o);
     REQUIRE_MESSAGE(files, files.error().what);
     CHECK(files->cert_path.empty());
-    CHECK_FALSE(fs::exists(d.path / "mail.crt"));
+    CHECK_FALSE(fs::exists(fs::path(d.path()) / "mail.crt"));
     CHECK(mode_of(o.csr_path) == 0644);
     FILE* f = std::fopen(o.csr_path.c_str(), "r");
     REQUIRE(f != nullptr);

@@ -13,7 +13,7 @@
 #include "core/log/logger.hpp"
 #include "core/log/sink.hpp"
 #include "lda/delivery.hpp"
-#include "temp_dir.hpp"
+#include "unit/temp_dir.hpp"
 
 using namespace yubin;
 using namespace yubin::lda;

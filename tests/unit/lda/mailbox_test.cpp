@@ -9,7 +9,7 @@
 #include "core/store/store.hpp"
 #include "lda/input.hpp"
 #include "lda/mailbox.hpp"
-#include "temp_dir.hpp"
+#include "unit/temp_dir.hpp"
 
 using namespace yubin;
 using namespace yubin::lda;

@@ -12,7 +12,7 @@
 
 #include "core/maildir/dir_sync.hpp"
 #include "core/util/fd.hpp"
-#include "temp_dir.hpp"
+#include "unit/temp_dir.hpp"
 
 using namespace yubin;
 using namespace yubin::maildir;

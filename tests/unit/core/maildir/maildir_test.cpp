@@ -9,7 +9,7 @@
 #include <string>
 
 #include "core/maildir/maildir.hpp"
-#include "temp_dir.hpp"
+#include "unit/temp_dir.hpp"
 
 using namespace yubin;
 using namespace yubin::maildir;

@@ -12,7 +12,7 @@
 #include <csignal>
 
 #include "core/maildir/maildir_writer.hpp"
-#include "temp_dir.hpp"
+#include "unit/temp_dir.hpp"
 
 using namespace yubin;
 using namespace yubin::maildir;

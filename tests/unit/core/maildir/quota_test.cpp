@@ -7,7 +7,7 @@
 
 #include "core/maildir/maildir_writer.hpp"
 #include "core/maildir/quota.hpp"
-#include "temp_dir.hpp"
+#include "unit/temp_dir.hpp"
 
 using namespace yubin;
 using namespace yubin::maildir;
