@@ -155,6 +155,11 @@ private:
         std::vector<std::vector<std::string>> queued;
         queued.swap(queued_);
         if (!ctx_) return fail(ErrorKind::Temp, "redis " + where() + ": not connected");
+        // One MULTI/EXEC around the batch's adds: Redis applies all of them
+        // or, if the connection is lost before EXEC, none, so no INCRBY is
+        // ever left without its PEXPIRE.
+        queued.insert(queued.begin(), std::vector<std::string>{"MULTI"});
+        queued.push_back({"EXEC"});
         for (const auto& argv : queued) {
             std::vector<const char*> ptrs;
             std::vector<std::size_t> lens;
@@ -171,9 +176,16 @@ private:
             void* raw = nullptr;
             if (redisGetReply(ctx_.get(), &raw) != REDIS_OK || raw == nullptr) return lost();
             Reply r(static_cast<redisReply*>(raw));
-            if (r->type == REDIS_REPLY_ERROR && !error)
-                error = Error{ErrorKind::Temp,
-                              "redis: " + sanitize_for_log(std::string_view(r->str, r->len), 200)};
+            auto note = [&](const redisReply* e) {
+                if (e->type == REDIS_REPLY_ERROR && !error)
+                    error = Error{ErrorKind::Temp,
+                                  "redis: " +
+                                      sanitize_for_log(std::string_view(e->str, e->len), 200)};
+            };
+            note(r.get());
+            // EXEC's array holds each add's own reply.
+            if (i + 1 == queued.size() && r->type == REDIS_REPLY_ARRAY)
+                for (std::size_t k = 0; k < r->elements; ++k) note(r->element[k]);
         }
         if (error) return fail(*error);
         return {};
@@ -188,9 +200,9 @@ private:
 
     // check_and_add(add) answered from prefetch()'s values when it has every
     // counter: the adds are queued for flush() (INCRBY and PEXPIRE of each
-    // current-window key, what the script does after its check; each is
-    // atomic, and no Lua runs for them) and counted in those values for the
-    // batch's later checks. nullopt: ask Redis now (check and add in one
+    // current-window key, what the script does after its check; flush()
+    // sends a batch's adds in one MULTI/EXEC, and no Lua runs for them) and
+    // counted in those values for the batch's later checks. nullopt: ask Redis now (check and add in one
     // script). Between hosts the check is then as old as the batch's MGET:
     // hosts that share a limit may overshoot it by what their batches in
     // flight add at once.

@@ -4,7 +4,10 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <hiredis/hiredis.h>
+
 #include <chrono>
+#include <memory>
 #include <thread>
 
 #include "policy_suite.hpp"
@@ -62,6 +65,17 @@ public:
         std::filesystem::remove(sock_);
     }
     [[nodiscard]] std::string spec() const { return "unix:" + sock_; }
+    // PTTL of a key, asked over a connection of our own: -2 no key, -1 no expiry.
+    [[nodiscard]] long long pttl(const std::string& key) const {
+        std::unique_ptr<redisContext, decltype(&redisFree)> c(redisConnectUnix(sock_.c_str()),
+                                                              &redisFree);
+        REQUIRE((c && c->err == 0));
+        auto* r = static_cast<redisReply*>(redisCommand(c.get(), "PTTL %s", key.c_str()));
+        REQUIRE(r != nullptr);
+        long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -3;
+        freeReplyObject(r);
+        return v;
+    }
 
 private:
     std::string sock_, dir_;
@@ -206,6 +220,12 @@ TEST_CASE("policyd: Redis adds answered from a prefetch are queued until flush()
     REQUIRE(direct);
     CHECK(direct->over);
     CHECK(direct->current == 1);
+    // That key was made by a queued add alone: it came with its expiry (one
+    // MULTI/EXEC, both or neither).
+    const long long ttl =
+        redis.pttl("yubin:policyd:r:test:r:messages:60:" + std::to_string(now / 60000));
+    CHECK(ttl > 0);
+    CHECK(ttl <= 2 * 60000);
     // Redis gone before flush(): Temp (the add is lost, logged by the caller).
     c->prefetch(batch, now);
     REQUIRE(c->check_and_add({&b, 1}, now, true));
